@@ -1,0 +1,950 @@
+"""The independent checker: does a schedule keep every rule of the contract?
+
+Written from the data contract and the domain model alone, without the solver's code,
+so that a mistake in the solver is not repeated here. Every rule is re-derived from the
+Conference (time zones, holidays, day hours, buffers, resources, attendance); only the
+contract's own definitions ``can_follow`` and ``Conference.wanted_weight`` are shared.
+
+``check`` verifies a Schedule in memory; ``check_outputs`` reads a written output folder
+(schedule.csv, attendance.csv, unscheduled.csv, report.json) and verifies it against the
+input folder it was made from. Both return violations in plain words; an empty list means
+the schedule keeps every rule.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from scheduler.errors import UserError
+from scheduler.model import (
+    EVENT_LANGUAGES,
+    INTERPRETED,
+    Attendance,
+    Conference,
+    EventKind,
+    Matchmaking,
+    Meeting,
+    Participant,
+    Schedule,
+    ScheduledEvent,
+    Session,
+    UnscheduledItem,
+)
+
+# Objective and bound are sums of small integers: only float noise is forgiven.
+OBJECTIVE_TOLERANCE = 1e-6
+# report.json may round ratios (gap, satisfaction) for people to read.
+RATIO_TOLERANCE = 1e-3
+
+EVENT_KINDS: tuple[str, ...] = ("plenary", "workshop", "partner_meeting", "new_contact_meeting")
+MEETING_PREFIX: Mapping[str, str] = {"partner_meeting": "pm", "new_contact_meeting": "nc"}
+ATTENDANCE_ROLES: tuple[str, ...] = ("host", "delegate", "attendee")
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def check(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> list[str]:
+    """Every rule the schedule breaks, in plain words naming the event and participant.
+
+    An empty list means the schedule keeps every rule of the contract.
+    """
+    return _check_rules(conference, matchmaking, schedule) + _check_numbers(conference, schedule)
+
+
+def _check_rules(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> list[str]:
+    """Every rule about what is placed where and who attends (not the reported numbers)."""
+    violations: list[str] = []
+    violations += _check_meeting_ids(matchmaking)
+    violations += _check_coverage(conference, matchmaking, schedule)
+    timed_events = []
+    for event in schedule.events:
+        found = _check_event(conference, matchmaking, event)
+        violations += found
+        if _is_aware(event.start) and _is_aware(event.end) and event.end > event.start:
+            timed_events.append(event)
+    violations += _check_rooms(conference, timed_events)
+    violations += _check_simultaneous(conference, timed_events)
+    violations += _check_attendance(conference, matchmaking, schedule)
+    violations += _check_participants_days(conference, schedule, timed_events)
+    return violations
+
+
+# --- what is planned ---------------------------------------------------------------------
+
+
+def _check_meeting_ids(matchmaking: Matchmaking) -> list[str]:
+    """Meeting ids are pm-/nc- followed by the two city ids in sorted order."""
+    violations = []
+    for meeting in matchmaking.meetings:
+        prefix = MEETING_PREFIX.get(meeting.kind)
+        if prefix is None:
+            violations.append(f"meeting {meeting.id}: unknown kind {meeting.kind!r}")
+            continue
+        low, high = sorted((meeting.city_a, meeting.city_b))
+        expected = f"{prefix}-{low}-{high}"
+        if meeting.id != expected:
+            violations.append(
+                f"meeting {meeting.id}: its id should be {expected} "
+                f"({meeting.kind} of {meeting.city_a} and {meeting.city_b}, city ids sorted)"
+            )
+    return violations
+
+
+def _check_coverage(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule
+) -> list[str]:
+    """Every session and meeting appears exactly once: scheduled or unscheduled."""
+    violations = []
+    expected: dict[str, str] = {s.id: s.kind for s in conference.sessions}
+    for meeting in matchmaking.meetings:
+        expected[meeting.id] = meeting.kind
+    impossible = {item.item_id: item.kind for item in matchmaking.impossible}
+
+    scheduled = Counter(e.event_id for e in schedule.events)
+    unscheduled = Counter(u.item_id for u in schedule.unscheduled)
+    for event_id, count in sorted(scheduled.items()):
+        if count > 1:
+            violations.append(f"{event_id}: scheduled {count} times (once expected)")
+        if event_id in impossible:
+            violations.append(
+                f"{event_id}: scheduled, but matchmaking found it cannot happen "
+                f"(it must be listed as unscheduled)"
+            )
+        elif event_id not in expected:
+            violations.append(f"{event_id}: scheduled, but no such session or meeting exists")
+    for item in schedule.unscheduled:
+        if item.item_id not in expected and item.item_id not in impossible:
+            violations.append(
+                f"{item.item_id}: listed as unscheduled, but no such session or meeting exists"
+            )
+            continue
+        kind = expected.get(item.item_id) or impossible[item.item_id]
+        if item.kind != kind:
+            violations.append(
+                f"{item.item_id}: listed as unscheduled with kind {item.kind!r}, but it is a {kind}"
+            )
+        if not item.reason.strip():
+            violations.append(f"{item.item_id}: unscheduled without a reason")
+    for item_id, count in sorted(unscheduled.items()):
+        if count > 1:
+            violations.append(f"{item_id}: listed as unscheduled {count} times (once expected)")
+    for item_id in sorted(expected):
+        if scheduled[item_id] and unscheduled[item_id]:
+            violations.append(f"{item_id}: both scheduled and listed as unscheduled")
+        elif not scheduled[item_id] and not unscheduled[item_id]:
+            what = "session" if item_id in conference.sessions_by_id else "meeting"
+            violations.append(f"{item_id}: {what} neither scheduled nor listed as unscheduled")
+    for item_id in sorted(impossible):
+        if not unscheduled[item_id]:
+            violations.append(
+                f"{item_id}: meeting that cannot happen is missing from the unscheduled list"
+            )
+    return violations
+
+
+# --- each event on its own -----------------------------------------------------------------
+
+
+def _is_aware(moment: datetime) -> bool:
+    return moment.tzinfo is not None and moment.utcoffset() is not None
+
+
+def _check_event(
+    conference: Conference, matchmaking: Matchmaking, event: ScheduledEvent
+) -> list[str]:
+    """Kind, theme, language, duration, grid, fixed start, window, room of one event."""
+    eid = event.event_id
+    session = conference.sessions_by_id.get(eid)
+    meeting = matchmaking.meetings_by_id.get(eid)
+    violations = []
+    if event.kind not in EVENT_KINDS:
+        violations.append(f"{eid}: unknown kind {event.kind!r}")
+    if event.language not in EVENT_LANGUAGES:
+        violations.append(f"{eid}: unknown language {event.language!r}")
+
+    duration: int | None = None
+    if session is not None:
+        duration = session.duration_minutes
+        violations += _compare(eid, "kind", event.kind, session.kind)
+        violations += _compare(eid, "theme", event.theme, session.theme)
+        violations += _compare(eid, "language", event.language, session.language)
+        for lang in ("de", "tr"):
+            violations += _compare(
+                eid, f"title ({lang})", event.titles.get(lang), session.titles.get(lang)
+            )
+    elif meeting is not None:
+        duration = meeting.duration_minutes
+        violations += _compare(eid, "kind", event.kind, meeting.kind)
+        violations += _compare(eid, "theme", event.theme, None)
+        violations += _compare(eid, "language", event.language, meeting.language)
+
+    if not (1 <= event.room <= conference.resources.rooms):
+        violations.append(
+            f"{eid}: room {event.room} does not exist (rooms are 1 to {conference.resources.rooms})"
+        )
+
+    for name, moment in (("start", event.start), ("end", event.end)):
+        if not _is_aware(moment):
+            violations.append(f"{eid}: {name} {moment.isoformat()} has no time zone")
+        elif moment.utcoffset() != timedelta(0):
+            violations.append(f"{eid}: {name} {moment.isoformat()} is not given in UTC")
+    if not (_is_aware(event.start) and _is_aware(event.end)):
+        return violations
+
+    length = event.end - event.start
+    if duration is not None and length != timedelta(minutes=duration):
+        violations.append(
+            f"{eid}: lasts {_minutes(length)} minutes from {_utc(event.start)} to "
+            f"{_utc(event.end)}, but its duration is {duration} minutes"
+        )
+    elif length <= timedelta(0):
+        violations.append(f"{eid}: ends at {_utc(event.end)}, not after its start")
+
+    violations += _check_grid(conference, event)
+
+    fixed = session.fixed_start if session is not None else None
+    if fixed is not None and event.start != fixed:
+        violations.append(
+            f"{eid}: starts at {_utc(event.start)}, but it is fixed to start at {_utc(fixed)}"
+        )
+    violations += _check_window(conference, event, session)
+    return violations
+
+
+def _compare(eid: str, what: str, found: object, expected: object) -> list[str]:
+    if found == expected:
+        return []
+    return [f"{eid}: {what} is {found!r}, but the plan says {expected!r}"]
+
+
+def _check_grid(conference: Conference, event: ScheduledEvent) -> list[str]:
+    """Every start is a whole multiple of grid_minutes from 00:00 UTC."""
+    grid = conference.calendar.grid_minutes
+    start = event.start.astimezone(UTC)
+    midnight = datetime.combine(start.date(), time(0), tzinfo=UTC)
+    offset = start - midnight
+    if offset % timedelta(minutes=grid) != timedelta(0):
+        where = f"{event.event_id}: starts at {_utc(event.start)}"
+        return [f"{where}, not on the {grid}-minute grid counted from 00:00 UTC"]
+    return []
+
+
+def _check_window(
+    conference: Conference, event: ScheduledEvent, session: Session | None
+) -> list[str]:
+    """Start and end date, in the organiser's zone, lie in the window and in
+    not_before/not_after. The end is taken as its last instant (an event ending at
+    midnight ends on the day before)."""
+    zone = conference.zone
+    first = event.start.astimezone(zone).date()
+    last = (event.end - timedelta(microseconds=1)).astimezone(zone).date()
+    violations = []
+    limits: list[tuple[str, date | None, date | None]] = [
+        ("the conference window", conference.start, conference.end)
+    ]
+    if session is not None and (session.not_before or session.not_after):
+        limits.append(("its not_before/not_after", session.not_before, session.not_after))
+    for what, earliest, latest in limits:
+        for label, day in (("starts", first), ("ends", last)):
+            if (earliest and day < earliest) or (latest and day > latest):
+                violations.append(
+                    f"{event.event_id}: {label} on {day.isoformat()} ({conference.timezone}), "
+                    f"outside {what} {_span(earliest, latest)}"
+                )
+    return violations
+
+
+def _span(earliest: date | None, latest: date | None) -> str:
+    low = earliest.isoformat() if earliest else "…"
+    high = latest.isoformat() if latest else "…"
+    return f"{low} to {high}"
+
+
+# --- resources -----------------------------------------------------------------------------
+
+
+def _check_rooms(conference: Conference, events: list[ScheduledEvent]) -> list[str]:
+    """No two events share a room at the same time; at most `rooms` events at once."""
+    violations = []
+    by_room: dict[int, list[ScheduledEvent]] = defaultdict(list)
+    for event in events:
+        by_room[event.room].append(event)
+    for room, in_room in sorted(by_room.items()):
+        in_room.sort(key=lambda e: (e.start, e.event_id))
+        for i, first in enumerate(in_room):
+            for second in in_room[i + 1 :]:
+                if second.start >= first.end:
+                    break
+                violations.append(
+                    f"room {room}: {first.event_id} ({_utc(first.start)}–{_utc(first.end)}) "
+                    f"and {second.event_id} ({_utc(second.start)}–{_utc(second.end)}) overlap"
+                )
+    violations += _too_many_at_once(events, conference.resources.rooms, "rooms", "events")
+    return violations
+
+
+def _check_simultaneous(conference: Conference, events: list[ScheduledEvent]) -> list[str]:
+    """At most `interpreters` interpreted (de-tr) events, sessions or meetings, at once."""
+    interpreted = [e for e in events if e.language == INTERPRETED]
+    return _too_many_at_once(
+        interpreted, conference.resources.interpreters, "interpreters", "interpreted events"
+    )
+
+
+def _too_many_at_once(
+    events: list[ScheduledEvent], limit: int, resource: str, what: str
+) -> list[str]:
+    """Sweep over start/end instants; intervals are half-open, so back-to-back is fine."""
+    points: list[tuple[datetime, int, str]] = []
+    for event in events:
+        points.append((event.start, 1, event.event_id))
+        points.append((event.end, 0, event.event_id))  # 0 sorts ends before starts
+    points.sort()
+    running: set[str] = set()
+    violations = []
+    for moment, is_start, event_id in points:
+        if not is_start:
+            running.discard(event_id)
+            continue
+        running.add(event_id)
+        if len(running) > limit:
+            violations.append(
+                f"at {_utc(moment)}: {len(running)} {what} run at once "
+                f"({', '.join(sorted(running))}), but there are only {limit} {resource}"
+            )
+    return violations
+
+
+# --- who attends ---------------------------------------------------------------------------
+
+
+def _check_attendance(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule
+) -> list[str]:
+    """Roles, hosts, delegates, wanted weight, duplicates and capacity per event."""
+    violations = []
+    scheduled_ids = {e.event_id for e in schedule.events}
+    by_event: dict[str, list[Attendance]] = defaultdict(list)
+    for attendance in schedule.attendance:
+        if attendance.event_id not in scheduled_ids:
+            violations.append(
+                f"{attendance.event_id}: participant {attendance.participant_id} attends "
+                f"an event that is not scheduled"
+            )
+            continue
+        by_event[attendance.event_id].append(attendance)
+
+    for event in schedule.events:
+        eid = event.event_id
+        rows = by_event.get(eid, [])
+        counts = Counter(a.participant_id for a in rows)
+        for pid, count in sorted(counts.items()):
+            if count > 1:
+                violations.append(f"{eid}: participant {pid} is listed {count} times")
+        for attendance in rows:
+            if attendance.participant_id not in conference.participants_by_id:
+                violations.append(f"{eid}: unknown participant {attendance.participant_id}")
+            if attendance.role not in ATTENDANCE_ROLES:
+                violations.append(
+                    f"{eid}: participant {attendance.participant_id} has unknown role "
+                    f"{attendance.role!r}"
+                )
+        session = conference.sessions_by_id.get(eid)
+        meeting = matchmaking.meetings_by_id.get(eid)
+        if session is not None:
+            violations += _check_session_attendance(conference, session, rows)
+        elif meeting is not None:
+            violations += _check_meeting_attendance(meeting, rows)
+    return violations
+
+
+def _check_session_attendance(
+    conference: Conference, session: Session, rows: list[Attendance]
+) -> list[str]:
+    eid = session.id
+    violations = []
+    roles = {a.participant_id: a.role for a in rows}
+    for host in session.hosts:
+        if host not in roles:
+            violations.append(f"{eid}: host {host} does not attend")
+        elif roles[host] != "host":
+            violations.append(f"{eid}: host {host} attends as {roles[host]!r}, not as 'host'")
+    for pid, role in sorted(roles.items()):
+        person = conference.participants_by_id.get(pid)
+        if role == "host" and pid not in session.hosts:
+            violations.append(f"{eid}: participant {pid} attends as host but is not a host")
+        elif role == "delegate":
+            violations.append(
+                f"{eid}: participant {pid} attends a session as delegate "
+                f"(delegates belong to meetings)"
+            )
+        elif role == "attendee" and person is not None and pid not in session.hosts:
+            weight = conference.wanted_weight(person, session)
+            if weight <= 0:
+                violations.append(
+                    f"{eid}: participant {pid} attends but does not want it "
+                    f"({_why_not_wanted(person, session)})"
+                )
+    if session.capacity is not None and len(roles) > session.capacity:
+        violations.append(
+            f"{eid}: {len(roles)} attendees (hosts included), but capacity is {session.capacity}"
+        )
+    return violations
+
+
+def _why_not_wanted(person: Participant, session: Session) -> str:
+    if not person.can_follow(session.language):
+        return f"cannot follow language {session.language}"
+    if session.audience is not None and person.role not in session.audience:
+        return f"role {person.role} is not in its audience"
+    return "wanted weight 0"
+
+
+def _check_meeting_attendance(meeting: Meeting, rows: list[Attendance]) -> list[str]:
+    eid = meeting.id
+    violations = []
+    roles = {a.participant_id: a.role for a in rows}
+    for delegate in meeting.delegates:
+        if delegate not in roles:
+            violations.append(f"{eid}: delegate {delegate} does not attend")
+        elif roles[delegate] != "delegate":
+            violations.append(
+                f"{eid}: delegate {delegate} attends as {roles[delegate]!r}, not as 'delegate'"
+            )
+    for pid in sorted(roles):
+        if pid not in meeting.delegates:
+            violations.append(
+                f"{eid}: participant {pid} attends, but only the cities' delegates meet"
+            )
+    return violations
+
+
+# --- each participant's days ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """One event on one participant's agenda."""
+
+    event: ScheduledEvent
+    role: str
+
+
+def _check_participants_days(
+    conference: Conference, schedule: Schedule, events: list[ScheduledEvent]
+) -> list[str]:
+    """Weekdays, holidays, day hours, unavailability, buffers and events per day, each in
+    the participant's own zone."""
+    events_by_id = {e.event_id: e for e in events}
+    agendas: dict[str, list[_Visit]] = defaultdict(list)
+    for attendance in schedule.attendance:
+        event = events_by_id.get(attendance.event_id)
+        if event is not None and attendance.participant_id in conference.participants_by_id:
+            agendas[attendance.participant_id].append(_Visit(event, attendance.role))
+    unavailable = defaultdict(list)
+    for period in conference.unavailability:
+        unavailable[period.participant_id].append(period)
+
+    violations = []
+    rules = conference.calendar
+    for pid in sorted(agendas):
+        person = conference.participants_by_id[pid]
+        city = conference.city_of(person)
+        zone = city.zone
+        day_start, day_end = _local_day(conference, person)
+        visits = sorted(agendas[pid], key=lambda v: (v.event.start, v.event.event_id))
+        for visit in visits:
+            event = visit.event
+            eid = event.event_id
+            who = f"participant {pid} ({city.name}, {city.timezone})"
+            local_start = event.start.astimezone(zone)
+            local_end = event.end.astimezone(zone)
+            days = _local_dates(event, zone)
+            for day in days:
+                if day.weekday() not in rules.weekdays:
+                    violations.append(
+                        f"{eid}: {who} would attend on {WEEKDAY_NAMES[day.weekday()]} "
+                        f"{day.isoformat()}, not a conference weekday"
+                    )
+                if rules.public_holidays:
+                    holiday = _holiday(city.country, city.region, day)
+                    if holiday:
+                        violations.append(
+                            f"{eid}: {who} would attend on {day.isoformat()}, a public "
+                            f"holiday there ({holiday})"
+                        )
+            if local_start.time() < day_start:
+                violations.append(
+                    f"{eid}: {who} starts at {local_start:%H:%M} local time on "
+                    f"{local_start.date().isoformat()}, before the day start "
+                    f"{day_start:%H:%M}"
+                    + (f" for role {person.role}" if day_start != rules.day_start else "")
+                )
+            if len(days) > 1 or local_end.time() > day_end:
+                violations.append(
+                    f"{eid}: {who} ends at {local_end:%H:%M} local time on "
+                    f"{local_end.date().isoformat()}, after the day end {day_end:%H:%M}"
+                    + (f" for role {person.role}" if day_end != rules.day_end else "")
+                )
+            for period in unavailable.get(pid, []):
+                if event.start < period.end and period.start < event.end:
+                    reason = f" ({period.reason})" if period.reason else ""
+                    violations.append(
+                        f"{eid}: {who} is unavailable from "
+                        f"{period.start.astimezone(zone):%Y-%m-%d %H:%M} to "
+                        f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} local time{reason}"
+                    )
+        violations += _check_buffers(conference, pid, visits)
+        per_day = Counter(v.event.start.astimezone(zone).date() for v in visits)
+        for day, count in sorted(per_day.items()):
+            if count > rules.max_events_per_day:
+                ids = ", ".join(
+                    v.event.event_id for v in visits if v.event.start.astimezone(zone).date() == day
+                )
+                violations.append(
+                    f"participant {pid}: {count} events on {day.isoformat()} ({ids}), "
+                    f"at most {rules.max_events_per_day} per day"
+                )
+    return violations
+
+
+def _local_day(conference: Conference, person: Participant) -> tuple[time, time]:
+    """The calendar's day, narrowed by every rule for the participant's role."""
+    start, end = conference.calendar.day_start, conference.calendar.day_end
+    for rule in conference.role_rules:
+        if rule.role != person.role:
+            continue
+        if rule.day_start is not None:
+            start = max(start, rule.day_start)
+        if rule.day_end is not None:
+            end = min(end, rule.day_end)
+    return start, end
+
+
+def _local_dates(event: ScheduledEvent, zone: ZoneInfo) -> list[date]:
+    """The local dates the event touches (its end is exclusive)."""
+    first = event.start.astimezone(zone).date()
+    last = (event.end - timedelta(microseconds=1)).astimezone(zone).date()
+    days = [first]
+    while days[-1] < last:
+        days.append(days[-1] + timedelta(days=1))
+    return days
+
+
+def _check_buffers(conference: Conference, pid: str, visits: list[_Visit]) -> list[str]:
+    """Between two events of one participant: no overlap and at least buffer_minutes."""
+    buffer = timedelta(minutes=conference.calendar.buffer_minutes)
+    violations = []
+    for i, first in enumerate(visits):
+        for second in visits[i + 1 :]:
+            a, b = first.event, second.event
+            if b.start >= a.end + buffer:
+                # sorted by start: a later event may still clash if `a` is long
+                continue
+            if b.start < a.end and a.start < b.end:
+                violations.append(
+                    f"participant {pid}: {a.event_id} ({_utc(a.start)}–{_utc(a.end)}) and "
+                    f"{b.event_id} ({_utc(b.start)}–{_utc(b.end)}) overlap"
+                )
+            else:
+                gap = b.start - a.end
+                violations.append(
+                    f"participant {pid}: only {_minutes(gap)} minutes between "
+                    f"{a.event_id} and {b.event_id}, at least "
+                    f"{conference.calendar.buffer_minutes} needed"
+                )
+    return violations
+
+
+@cache
+def _holidays_of(country: str, region: str | None) -> holidays.HolidayBase | None:
+    """Public holidays of a city's region, country-wide ones included. When the package
+    knows no subdivisions for the region (Turkish provinces), the country-wide holidays
+    apply; a country it does not know has none we can check."""
+    subdiv = region.split("-", 1)[1] if region and "-" in region else region
+    for attempt in (subdiv, None) if subdiv else (None,):
+        try:
+            return holidays.country_holidays(country, subdiv=attempt, language="en_US")
+        except NotImplementedError:
+            continue
+    return None
+
+
+def _holiday(country: str, region: str | None, day: date) -> str | None:
+    calendar = _holidays_of(country, region)
+    if calendar is None:
+        return None
+    return calendar.get(day)
+
+
+# --- the numbers ---------------------------------------------------------------------------
+
+
+def attended_weight(conference: Conference, attendance: Iterable[Attendance]) -> float:
+    """Σ w over the (participant, session) pairs attended, hosts included: the contract's
+    'attended weight' that the objective and satisfaction count."""
+    total = 0.0
+    seen: set[tuple[str, str]] = set()
+    for a in attendance:
+        person = conference.participants_by_id.get(a.participant_id)
+        session = conference.sessions_by_id.get(a.event_id)
+        if person is None or session is None or (person.id, session.id) in seen:
+            continue
+        seen.add((person.id, session.id))
+        total += conference.wanted_weight(person, session)
+    return total
+
+
+def _check_numbers(conference: Conference, schedule: Schedule) -> list[str]:
+    violations = []
+    scheduled = {e.event_id for e in schedule.events}
+    attended = attended_weight(
+        conference, (a for a in schedule.attendance if a.event_id in scheduled)
+    )
+    if not math.isclose(schedule.objective, attended, abs_tol=OBJECTIVE_TOLERANCE):
+        violations.append(
+            f"objective is {schedule.objective:g}, but the attended weight is {attended:g}"
+        )
+    if schedule.bound < schedule.objective - OBJECTIVE_TOLERANCE:
+        violations.append(f"bound {schedule.bound:g} is below the objective {schedule.objective:g}")
+    if schedule.status not in ("OPTIMAL", "FEASIBLE"):
+        violations.append(f"status is {schedule.status!r}, expected OPTIMAL or FEASIBLE")
+    elif schedule.status == "OPTIMAL" and not math.isclose(
+        schedule.bound, schedule.objective, abs_tol=OBJECTIVE_TOLERANCE
+    ):
+        violations.append(
+            f"status is OPTIMAL, but the bound {schedule.bound:g} is above the objective "
+            f"{schedule.objective:g}"
+        )
+    return violations
+
+
+def _satisfaction(
+    conference: Conference, attendance: Iterable[Attendance]
+) -> tuple[float, dict[str, float]]:
+    """Attended w ÷ wanted w, overall and for every city with wanted weight > 0."""
+    attended_pairs = {(a.participant_id, a.event_id) for a in attendance}
+    wanted: dict[str, float] = defaultdict(float)
+    got: dict[str, float] = defaultdict(float)
+    for person in conference.participants:
+        for session in conference.sessions:
+            w = conference.wanted_weight(person, session)
+            if w <= 0:
+                continue
+            wanted[person.city_id] += w
+            if (person.id, session.id) in attended_pairs:
+                got[person.city_id] += w
+    total_wanted = sum(wanted.values())
+    overall = sum(got.values()) / total_wanted if total_wanted else 0.0
+    return overall, {c: got[c] / wanted[c] for c in sorted(wanted) if wanted[c] > 0}
+
+
+def _utc(moment: datetime) -> str:
+    if not _is_aware(moment):
+        return moment.isoformat()
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _minutes(length: timedelta) -> str:
+    return f"{length.total_seconds() / 60:g}"
+
+
+# --- written outputs -----------------------------------------------------------------------
+
+SCHEDULE_COLUMNS = (
+    "event_id",
+    "kind",
+    "theme",
+    "title_de",
+    "title_tr",
+    "start",
+    "end",
+    "language",
+    "interpreted",
+    "room",
+    "attendees",
+)
+ATTENDANCE_COLUMNS = ("event_id", "participant_id", "role")
+UNSCHEDULED_COLUMNS = ("item_id", "kind", "reason")
+REPORT_FIELDS = (
+    "status",
+    "objective",
+    "bound",
+    "gap",
+    "solve_seconds",
+    "satisfaction",
+    "satisfaction_by_city",
+    "events_scheduled",
+    "meetings_scheduled",
+    "violations",
+)
+_UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
+
+
+def check_outputs(inputs: Path, outputs: Path) -> list[str]:
+    """Verify a written output folder against the input folder it was made from.
+
+    Loads and matches the inputs again, reads schedule.csv, attendance.csv,
+    unscheduled.csv and report.json, and returns every violation (empty: all good).
+    Raises UserError when a folder is missing or the inputs are invalid.
+    """
+    from scheduler.load import load_conference
+    from scheduler.matchmaking import match
+
+    inputs, outputs = Path(inputs), Path(outputs)
+    if not inputs.is_dir():
+        raise UserError(f"the input folder {inputs} does not exist")
+    if not outputs.is_dir():
+        raise UserError(f"the output folder {outputs} does not exist")
+    conference, _warnings = load_conference(inputs)
+    return check_written(conference, match(conference), outputs)
+
+
+def check_written(conference: Conference, matchmaking: Matchmaking, outputs: Path) -> list[str]:
+    """Read the written tables and report.json of `outputs` and check them, with the
+    file-level rules (formats, counts, report fields) on top of ``check``."""
+    outputs = Path(outputs)
+    violations: list[str] = []
+    tables: dict[str, list[dict[str, str]] | None] = {}
+    for name, columns in (
+        ("schedule.csv", SCHEDULE_COLUMNS),
+        ("attendance.csv", ATTENDANCE_COLUMNS),
+        ("unscheduled.csv", UNSCHEDULED_COLUMNS),
+    ):
+        tables[name] = _read_table(outputs / name, columns, violations)
+    report = _read_report(outputs / "report.json", violations)
+    schedule_rows, attendance_rows, unscheduled_rows = (
+        tables["schedule.csv"],
+        tables["attendance.csv"],
+        tables["unscheduled.csv"],
+    )
+    if schedule_rows is None or attendance_rows is None or unscheduled_rows is None:
+        return violations  # without the tables there is nothing to check them against
+
+    events, counts = _events_from_rows(schedule_rows, violations)
+    attendance = tuple(
+        Attendance(row["event_id"], row["participant_id"], cast(Any, row["role"]))
+        for row in attendance_rows
+    )
+    unscheduled = tuple(
+        UnscheduledItem(row["item_id"], cast(EventKind, row["kind"]), row["reason"])
+        for row in unscheduled_rows
+    )
+    rows_per_event = Counter(a.event_id for a in attendance)
+    for event_id, count in counts.items():
+        if count is not None and count != rows_per_event[event_id]:
+            violations.append(
+                f"schedule.csv: {event_id} says {count} attendees, but attendance.csv has "
+                f"{rows_per_event[event_id]} rows for it"
+            )
+
+    numbers = _report_numbers(report, violations) if report is not None else None
+    status, objective, bound = numbers or ("FEASIBLE", math.nan, math.nan)
+    schedule = Schedule(
+        events=tuple(events),
+        attendance=attendance,
+        unscheduled=unscheduled,
+        status=cast(Any, status),
+        objective=objective,
+        bound=bound,
+        solve_seconds=0.0,
+    )
+    violations += _check_rules(conference, matchmaking, schedule)
+    # without a readable report (already said) there are no numbers to compare
+    if report is not None and numbers is not None:
+        violations += _check_numbers(conference, schedule)
+        violations += _check_report(conference, schedule, report)
+    return violations
+
+
+def _read_table(
+    path: Path, columns: tuple[str, ...], violations: list[str]
+) -> list[dict[str, str]] | None:
+    if not path.is_file():
+        violations.append(f"{path.name} is missing from the output folder")
+        return None
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            header = reader.fieldnames or []
+            missing = [c for c in columns if c not in header]
+            if missing:
+                violations.append(f"{path.name}: missing column(s) {', '.join(missing)}")
+                return None
+            rows = []
+            for row in reader:
+                if None in row or any(row[c] is None for c in columns):
+                    violations.append(f"{path.name}, row {reader.line_num}: wrong number of cells")
+                    continue
+                rows.append({c: row[c] for c in columns})
+            return rows
+    except UnicodeDecodeError:
+        violations.append(f"{path.name} is not UTF-8")
+        return None
+
+
+def _read_report(path: Path, violations: list[str]) -> dict[str, Any] | None:
+    if not path.is_file():
+        violations.append("report.json is missing from the output folder")
+        return None
+    try:
+        report = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        violations.append(f"report.json is not valid JSON: {error}")
+        return None
+    if not isinstance(report, dict):
+        violations.append("report.json does not hold an object")
+        return None
+    missing = [f for f in REPORT_FIELDS if f not in report]
+    if missing:
+        violations.append(f"report.json: missing field(s) {', '.join(missing)}")
+    return report
+
+
+def _parse_utc(text: str) -> datetime | None:
+    if not _UTC_STAMP.match(text):
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def _events_from_rows(
+    rows: list[dict[str, str]], violations: list[str]
+) -> tuple[list[ScheduledEvent], dict[str, int | None]]:
+    """ScheduledEvents from schedule.csv rows, and the attendee count each row states."""
+    events = []
+    counts: dict[str, int | None] = {}
+    for number, row in enumerate(rows, start=2):
+        where = f"schedule.csv, row {number} ({row['event_id']})"
+        start, end = _parse_utc(row["start"]), _parse_utc(row["end"])
+        broken = False
+        for name, value in (("start", start), ("end", end)):
+            if value is None:
+                violations.append(
+                    f"{where}: {name} {row[name]!r} is not a UTC time like 2020-06-03T07:00:00Z"
+                )
+                broken = True
+        if row["interpreted"] not in ("true", "false"):
+            violations.append(f"{where}: interpreted {row['interpreted']!r} is not true/false")
+        elif (row["interpreted"] == "true") != (row["language"] == INTERPRETED):
+            violations.append(
+                f"{where}: interpreted is {row['interpreted']}, but the language is "
+                f"{row['language']}"
+            )
+        try:
+            room = int(row["room"])
+        except ValueError:
+            violations.append(f"{where}: room {row['room']!r} is not a whole number")
+            room = 0
+        try:
+            counts[row["event_id"]] = int(row["attendees"])
+        except ValueError:
+            violations.append(f"{where}: attendees {row['attendees']!r} is not a count")
+            counts[row["event_id"]] = None
+        if row["kind"] in MEETING_PREFIX and row["theme"]:
+            violations.append(f"{where}: a meeting has theme {row['theme']!r}, blank expected")
+        if broken or start is None or end is None:
+            continue
+        events.append(
+            ScheduledEvent(
+                event_id=row["event_id"],
+                kind=cast(EventKind, row["kind"]),
+                theme=row["theme"] or None,
+                titles={"de": row["title_de"], "tr": row["title_tr"]},
+                start=start,
+                end=end,
+                language=cast(Any, row["language"]),
+                room=room,
+            )
+        )
+    return events, counts
+
+
+def _report_numbers(
+    report: Mapping[str, Any], violations: list[str]
+) -> tuple[str, float, float] | None:
+    status = report.get("status")
+    values = []
+    for name in ("objective", "bound"):
+        value = report.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            violations.append(f"report.json: {name} {value!r} is not a number")
+            return None
+        values.append(float(value))
+    if status not in ("OPTIMAL", "FEASIBLE"):
+        violations.append(f"report.json: status {status!r} is not OPTIMAL or FEASIBLE")
+        return None
+    return str(status), values[0], values[1]
+
+
+def _check_report(
+    conference: Conference, schedule: Schedule, report: Mapping[str, Any]
+) -> list[str]:
+    """The report's derived numbers, recomputed from the written tables. Missing fields
+    were already reported when the file was read."""
+    violations = []
+    scheduled = {e.event_id for e in schedule.events}
+    attendance = [a for a in schedule.attendance if a.event_id in scheduled]
+
+    expected_gap = (
+        0.0 if schedule.bound == 0 else (schedule.bound - schedule.objective) / schedule.bound
+    )
+    meetings = sum(1 for e in schedule.events if e.kind in MEETING_PREFIX)
+    overall, by_city = _satisfaction(conference, attendance)
+    violations += _compare_number(report, "gap", expected_gap, RATIO_TOLERANCE)
+    violations += _compare_number(report, "events_scheduled", len(schedule.events), 0)
+    violations += _compare_number(report, "meetings_scheduled", meetings, 0)
+    violations += _compare_number(report, "satisfaction", overall, RATIO_TOLERANCE)
+    seconds = report.get("solve_seconds", 0)
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        violations.append(f"report.json: solve_seconds {seconds!r} is not a duration")
+
+    reported = report.get("satisfaction_by_city", {})
+    if not isinstance(reported, dict):
+        violations.append(f"report.json: satisfaction_by_city {reported!r} is not an object")
+    else:
+        for city in sorted(set(by_city) | set(reported)):
+            if city not in reported:
+                violations.append(f"report.json: satisfaction_by_city lacks city {city}")
+            elif city not in by_city:
+                violations.append(
+                    f"report.json: satisfaction_by_city lists {city}, which wants no session"
+                )
+            else:
+                violations += _compare_number(
+                    reported, city, by_city[city], RATIO_TOLERANCE, "satisfaction_by_city."
+                )
+    if report.get("violations", []) != []:
+        violations.append(
+            f"report.json: violations is {report.get('violations')!r}, an empty list expected"
+        )
+    return violations
+
+
+def _compare_number(
+    values: Mapping[str, Any], name: str, expected: float, tolerance: float, prefix: str = ""
+) -> list[str]:
+    if name not in values:
+        return []
+    value = values[name]
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [f"report.json: {prefix}{name} {value!r} is not a number"]
+    if not math.isclose(float(value), expected, abs_tol=tolerance):
+        return [
+            f"report.json: {prefix}{name} is {value:g}, but the written tables give {expected:g}"
+        ]
+    return []
