@@ -1,0 +1,67 @@
+"""`scheduler validate INPUTS` as organisers run it: a summary and exit 0, or every
+problem and exit 2, never a traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from test_load import CONFERENCE_TOML, valid_tables, write_inputs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def validate(folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "scheduler.cli", "validate", str(folder)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        check=False,
+    )
+
+
+def test_valid_folder_prints_the_summary(tmp_path: Path) -> None:
+    result = validate(write_inputs(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Cities: 5" in out and "Partnerships: 2" in out and "Participants: 4" in out
+    assert "Digitalisation" in out and "Youth participation" in out
+    assert "interpreted (de-tr)" in out
+    # p1 (de): s1 3, s2 is Turkish so its preference 3 counts 0; p2 (administration):
+    # s1 2, s2 not in its audience; p3 (tr, youth): s1 1 + s2 3; p4: interest 0, no tr.
+    assert out.split("total wanted weight")[1].split()[0] == "9"
+    assert result.stderr == ""
+
+
+def test_broken_folder_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["participants"][1]["email"] = "sule(at)example.org"
+    tables["sessions"][0]["duration_minutes"] = "sechzig"
+    toml = CONFERENCE_TOML.replace("grid_minutes = 15", "grid_minutes = 15\nbuffer_minutes = 5")
+    result = validate(write_inputs(tmp_path, tables, toml))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "participants.csv, row 3, column email:" in result.stderr
+    assert "sessions.csv, row 2, column duration_minutes:" in result.stderr
+    assert "not valid TOML" in result.stderr  # buffer_minutes twice
+    assert result.stdout == ""
+
+
+def test_missing_folder_is_a_message(tmp_path: Path) -> None:
+    result = validate(tmp_path / "no-such-folder")
+    assert result.returncode == 2
+    assert "does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_warnings_go_to_stderr_and_still_succeed(tmp_path: Path) -> None:
+    tables = valid_tables()
+    for row in tables["sessions"]:
+        row["Raum"] = "A"
+    result = validate(write_inputs(tmp_path, tables))
+    assert result.returncode == 0
+    assert "warning: sessions.csv: column 'Raum' is not used" in result.stderr
