@@ -678,6 +678,7 @@ SCHEDULE_COLUMNS = (
 )
 ATTENDANCE_COLUMNS = ("event_id", "participant_id", "role")
 UNSCHEDULED_COLUMNS = ("item_id", "kind", "reason")
+MATCHES_COLUMNS = ("city_a", "city_b", "kind", "score", "reasons", "event_id")
 REPORT_FIELDS = (
     "status",
     "objective",
@@ -722,6 +723,7 @@ def check_written(conference: Conference, matchmaking: Matchmaking, outputs: Pat
         ("schedule.csv", SCHEDULE_COLUMNS),
         ("attendance.csv", ATTENDANCE_COLUMNS),
         ("unscheduled.csv", UNSCHEDULED_COLUMNS),
+        ("matches.csv", MATCHES_COLUMNS),
     ):
         tables[name] = _read_table(outputs / name, columns, violations)
     report = _read_report(outputs / "report.json", violations)
@@ -762,10 +764,50 @@ def check_written(conference: Conference, matchmaking: Matchmaking, outputs: Pat
         solve_seconds=0.0,
     )
     violations += _check_rules(conference, matchmaking, schedule)
+    if tables["matches.csv"] is not None:
+        scheduled = {e.event_id for e in events}
+        violations += _check_matches(matchmaking, tables["matches.csv"], scheduled)
     # without a readable report (already said) there are no numbers to compare
     if report is not None and numbers is not None:
         violations += _check_numbers(conference, schedule)
         violations += _check_report(conference, schedule, report)
+    return violations
+
+
+def _check_matches(
+    matchmaking: Matchmaking, rows: list[dict[str, str]], scheduled: set[str]
+) -> list[str]:
+    """matches.csv: every partnership and chosen new contact, nothing else; its event_id
+    is the planned meeting when that meeting is scheduled, blank otherwise."""
+    violations = []
+    expected = {frozenset((m.city_a, m.city_b)): m for m in matchmaking.matches}
+    seen: set[frozenset[str]] = set()
+    for number, row in enumerate(rows, start=2):
+        pair = frozenset((row["city_a"], row["city_b"]))
+        where = f"matches.csv, row {number} ({row['city_a']}–{row['city_b']})"
+        match = expected.get(pair)
+        if match is None:
+            violations.append(f"{where}: neither a partnership nor a chosen new contact")
+            continue
+        if pair in seen:
+            violations.append(f"{where}: listed twice")
+        seen.add(pair)
+        if row["kind"] != match.kind:
+            violations.append(f"{where}: kind {row['kind']!r}, expected {match.kind!r}")
+        try:
+            if not math.isclose(float(row["score"]), match.score, abs_tol=RATIO_TOLERANCE):
+                violations.append(f"{where}: score {row['score']}, expected {match.score:.3f}")
+        except ValueError:
+            violations.append(f"{where}: score {row['score']!r} is not a number")
+        meeting_id = match.meeting_id if match.meeting_id in scheduled else None
+        if (row["event_id"] or None) != meeting_id:
+            violations.append(
+                f"{where}: event_id {row['event_id']!r}, expected "
+                + (repr(meeting_id) if meeting_id else "blank (no meeting scheduled)")
+            )
+    for pair, match in sorted(expected.items(), key=lambda item: sorted(item[0])):
+        if pair not in seen:
+            violations.append(f"matches.csv: {match.kind} {match.city_a}–{match.city_b} missing")
     return violations
 
 

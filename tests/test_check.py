@@ -16,6 +16,7 @@ from scheduler.errors import UserError
 from scheduler.model import (
     Attendance,
     Conference,
+    Match,
     Matchmaking,
     Meeting,
     Resources,
@@ -59,7 +60,12 @@ def meeting(
 
 
 def matchmaking(*meetings: Meeting, impossible: tuple[UnscheduledItem, ...] = ()) -> Matchmaking:
-    return Matchmaking(meetings=meetings, matches=(), impossible=impossible)
+    matches = tuple(
+        Match(m.city_a, m.city_b, "partner" if m.kind == "partner_meeting" else "new", m.score,
+              m.reasons, m.id)
+        for m in meetings
+    )  # fmt: skip
+    return Matchmaking(meetings=meetings, matches=matches, impossible=impossible)
 
 
 NO_MEETINGS = Matchmaking(meetings=(), matches=(), impossible=())
@@ -514,8 +520,8 @@ def test_bound_below_objective_and_optimal_with_a_gap() -> None:
 # --- written outputs ---------------------------------------------------------------------------
 
 
-def write_outputs(folder: Path, sched: Schedule, conf: Conference = BASE) -> None:
-    """Write the four tables by hand in the contract's format (not with the exporter)."""
+def write_outputs(folder: Path, sched: Schedule, plan: Matchmaking = BASE_PLAN) -> None:
+    """Write the tables and report by hand in the contract's format (not with the exporter)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["event_id,kind,theme,title_de,title_tr,start,end,language,interpreted,room,attendees"]
     for e in sched.events:
@@ -533,7 +539,12 @@ def write_outputs(folder: Path, sched: Schedule, conf: Conference = BASE) -> Non
         f"{u.item_id},{u.kind},{u.reason}" for u in sched.unscheduled
     ]
     (folder / "unscheduled.csv").write_text("\n".join(items) + "\n", encoding="utf-8")
-    report = {
+    matches = ["city_a,city_b,kind,score,reasons,event_id"]
+    for m in plan.matches:
+        event_id = m.meeting_id if m.meeting_id in sched.events_by_id else ""
+        matches.append(f"{m.city_a},{m.city_b},{m.kind},{m.score:.3f},shared themes,{event_id}")
+    (folder / "matches.csv").write_text("\n".join(matches) + "\n", encoding="utf-8")
+    report: dict[str, Any] = {
         "status": sched.status,
         "objective": sched.objective,
         "bound": sched.bound,
@@ -580,6 +591,16 @@ def test_tampered_attendance_and_report_are_detected(tmp_path: Path) -> None:
     assert len(found) == 3, found
     assert any("gap is 0.5" in v for v in found)
     assert any("events_scheduled is 3" in v for v in found)
+
+
+def test_matches_table_is_checked(tmp_path: Path) -> None:
+    write_outputs(tmp_path, base_schedule())
+    table = tmp_path / "matches.csv"
+    table.write_text(table.read_text().replace(",pm-can-osn", ",") + "kil,man,new,0.9,x,\n")
+    found = check_written(BASE, BASE_PLAN, tmp_path)
+    assert len(found) == 2, found
+    assert any("(can–osn): event_id ''" in v and "'pm-can-osn'" in v for v in found)
+    assert any("(kil–man): neither a partnership" in v for v in found)
 
 
 def test_badly_formatted_cells_are_named(tmp_path: Path) -> None:
@@ -675,7 +696,7 @@ def test_check_outputs_reads_inputs_and_outputs(tmp_path: Path) -> None:
         events=events, attendance=attend("s1", "o1", role="host") + attend("s1", "c1") + delegates
     )
     outputs = tmp_path / "outputs"
-    write_outputs(outputs, good, conf)
+    write_outputs(outputs, good, plan)
     assert check_outputs(inputs, outputs) == []
 
     table = outputs / "schedule.csv"
