@@ -153,9 +153,9 @@ def _decode_problem(file: str, data: bytes, error: UnicodeDecodeError, encoding:
         file,
         line,
         None,
-        f'byte 0x{byte} is not valid {encoding}. Save the file as "CSV UTF-8" '
-        "(Excel: File > Save As > CSV UTF-8 (comma delimited)), or name the file's "
-        'encoding in conference.toml, e.g. [inputs] encoding = "cp1254"',
+        f"line {line} holds a byte (0x{byte}) that is not valid {encoding}. Save the file "
+        'as "CSV UTF-8" (Excel: File > Save As > CSV UTF-8 (comma delimited)), or name '
+        'its encoding in conference.toml, e.g. [inputs] encoding = "cp1254"',
     )
 
 
@@ -613,7 +613,10 @@ class _Loader:
         if not table:
             return
         weekdays = self.key(
-            table, "calendar.weekdays", _weekdays, 'a list of day names like ["Mon", "Tue", "Wed"]'
+            table,
+            "calendar.weekdays",
+            _weekdays,
+            'a list of day names like ["Mon", "Tue"] (Mon, Tue, Wed, Thu, Fri, Sat, Sun)',
         )
         day_start = self.key(table, "calendar.day_start", _toml_time, 'a time "HH:MM" like "09:00"')
         day_end = self.key(table, "calendar.day_end", _toml_time, 'a time "HH:MM" like "18:00"')
@@ -1451,13 +1454,15 @@ class _Loader:
                 f"duplicate {what} id {value!r} (first in row {first_row[value]})",
             )
             return None
-        twin = next((other for other in first_row if other.lower() == value.lower()), None)
-        if twin:
+        # Ids hold no spaces, so " " + lower-case id cannot clash with a real id.
+        twin_row = first_row.get(" " + value.lower())
+        if twin_row:
             self.warnings.append(
-                f"{table.file}, row {row}: ids {twin!r} and {value!r} differ only in case; their "
-                "calendar files collide on Windows and macOS"
+                f"{table.file}, row {row}: id {value!r} differs only in case from the id in row "
+                f"{twin_row}; their files (calendars, invites) collide on Windows and macOS"
             )
         first_row[value] = row
+        first_row.setdefault(" " + value.lower(), row)
         return value
 
     def required_text(self, table: Table, row: int, cells: dict[str, str], column: str) -> str:
@@ -1547,6 +1552,7 @@ def _timezone(value: Any) -> str | None:
 
 
 def _weekdays(value: Any) -> frozenset[int] | None:
+    """Day names as weekday numbers (0 = Monday): "Mon" or "Monday", any case."""
     if not isinstance(value, list) or not value:
         return None
     days = [
