@@ -6,7 +6,7 @@
 - New contacts: cities of different countries without a partnership, scored by the cosine
   similarity of the cities' interest profiles; the set of pairs with the highest total score
   is chosen, at most ``new_contacts_per_city`` per city (a maximum-weight b-matching, solved
-  exactly with CP-SAT and proved optimal).
+  exactly: a min-cost flow when only two countries are involved, CP-SAT otherwise).
 
 Pure: reads nothing, writes nothing. The rules in words are in docs/matchmaking.md.
 """
@@ -48,7 +48,8 @@ SCORE_UNIT = 10**SCORE_DECIMALS
 SHARED_THEME_LEVEL = 1.5
 MAX_REASON_THEMES = 3
 
-# Proving optimality takes about a second for 400 cities; this is only a safety net.
+# CP-SAT (three or more countries) proves optimality in a few seconds for 400 cities;
+# this is only a safety net against a hang.
 SOLVE_SECONDS_LIMIT = 120.0
 
 _TITLES: Mapping[str, Mapping[str, str]] = {
@@ -98,7 +99,7 @@ class Candidate:
 class NewContactChoice:
     """The chosen new contacts and the solver's proof."""
 
-    pairs: tuple[Candidate, ...]  # sorted by (city_a, city_b)
+    pairs: tuple[Candidate, ...]  # in the order of the candidates given
     status: str  # "OPTIMAL" (anything else raises)
     total_units: int  # sum of score_units over the chosen pairs
     solve_seconds: float
