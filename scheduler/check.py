@@ -180,15 +180,13 @@ def _check_event(
         violations += _compare(eid, "kind", event.kind, session.kind)
         violations += _compare(eid, "theme", event.theme, session.theme)
         violations += _compare(eid, "language", event.language, session.language)
-        for lang in ("de", "tr"):
-            violations += _compare(
-                eid, f"title ({lang})", event.titles.get(lang), session.titles.get(lang)
-            )
+        violations += _compare_titles(eid, event.titles, session.titles)
     elif meeting is not None:
         duration = meeting.duration_minutes
         violations += _compare(eid, "kind", event.kind, meeting.kind)
         violations += _compare(eid, "theme", event.theme, None)
         violations += _compare(eid, "language", event.language, meeting.language)
+        violations += _compare_titles(eid, event.titles, meeting.titles)
 
     if not (1 <= event.room <= conference.resources.rooms):
         violations.append(
@@ -227,6 +225,14 @@ def _compare(eid: str, what: str, found: object, expected: object) -> list[str]:
     if found == expected:
         return []
     return [f"{eid}: {what} is {found!r}, but the plan says {expected!r}"]
+
+
+def _compare_titles(eid: str, found: Mapping[str, str], planned: Mapping[str, str]) -> list[str]:
+    """The German and Turkish titles (the ones schedule.csv carries) are the plan's."""
+    violations = []
+    for lang in ("de", "tr"):
+        violations += _compare(eid, f"title ({lang})", found.get(lang), planned.get(lang))
+    return violations
 
 
 def _check_grid(conference: Conference, event: ScheduledEvent) -> list[str]:
@@ -492,7 +498,10 @@ def _check_participants_days(
                     f"{day_start:%H:%M}"
                     + (f" for role {person.role}" if day_start != rules.day_start else "")
                 )
-            if len(days) > 1 or local_end.time() > day_end:
+            # compare instants, not clock times: an event ending at or after the next
+            # local midnight ends "after" the day end although its clock time is early
+            latest_end = datetime.combine(local_start.date(), day_end, tzinfo=zone)
+            if local_end > latest_end:
                 violations.append(
                     f"{eid}: {who} ends at {local_end:%H:%M} local time on "
                     f"{local_end.date().isoformat()}, after the day end {day_end:%H:%M}"
@@ -592,7 +601,7 @@ def _holiday(country: str, region: str | None, day: date) -> str | None:
 # --- the numbers ---------------------------------------------------------------------------
 
 
-def attended_weight(conference: Conference, attendance: Iterable[Attendance]) -> float:
+def _attended_weight(conference: Conference, attendance: Iterable[Attendance]) -> float:
     """Σ w over the (participant, session) pairs attended, hosts included: the contract's
     'attended weight' that the objective and satisfaction count."""
     total = 0.0
@@ -610,7 +619,7 @@ def attended_weight(conference: Conference, attendance: Iterable[Attendance]) ->
 def _check_numbers(conference: Conference, schedule: Schedule) -> list[str]:
     violations = []
     scheduled = {e.event_id for e in schedule.events}
-    attended = attended_weight(
+    attended = _attended_weight(
         conference, (a for a in schedule.attendance if a.event_id in scheduled)
     )
     if not math.isclose(schedule.objective, attended, abs_tol=OBJECTIVE_TOLERANCE):

@@ -186,6 +186,15 @@ def test_istanbul_participant_after_day_end() -> None:
     one_violation(found, "s1", "participant c1", "Europe/Istanbul", "18:30", "after the day end")
 
 
+def test_event_running_past_local_midnight_ends_after_day_end() -> None:
+    # 21:00–22:00 UTC is 23:00–00:00 in Berlin: starts late enough, ends the next day
+    conf = conference(participants=PEOPLE[:1], sessions=[session("s1")])
+    sched = schedule(
+        [place(conf, NO_MEETINGS, "s1", "2020-06-03 21:00")], attend("s1", "o1"), objective=2
+    )
+    one_violation(check(conf, NO_MEETINGS, sched), "s1", "o1", "00:00", "after the day end 18:00")
+
+
 def test_youth_only_after_school() -> None:
     # 10:00 UTC is 12:00 in Osnabrück: fine for o1, too early for youth y1
     people = [PEOPLE[0], participant("y1", "osn", role="youth", interests={"digital": 3})]
