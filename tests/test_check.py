@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from scheduler.check import check, check_outputs, check_written
+from scheduler.cli import main
 from scheduler.errors import UserError
 from scheduler.model import (
     Attendance,
@@ -668,7 +669,7 @@ en = "Digitalisation"
 """
 
 
-def test_check_outputs_reads_inputs_and_outputs(tmp_path: Path) -> None:
+def test_check_outputs_and_the_cli(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     (inputs / "conference.toml").write_text(TINY_TOML, encoding="utf-8")
@@ -707,8 +708,21 @@ def test_check_outputs_reads_inputs_and_outputs(tmp_path: Path) -> None:
     outputs = tmp_path / "outputs"
     write_outputs(outputs, good, plan)
     assert check_outputs(inputs, outputs) == []
+    assert main(["check", str(inputs), str(outputs)]) == 0
+    assert "no violations" in capsys.readouterr().out
 
     table = outputs / "schedule.csv"
     table.write_text(table.read_text().replace(",1,2\n", ",7,2\n"))
     found = check_outputs(inputs, outputs)
     assert any("s1: room 7 does not exist" in v for v in found), found
+    assert main(["check", str(inputs), str(outputs)]) == 1
+    assert "room 7 does not exist" in capsys.readouterr().out
+    assert main(["check", str(inputs), str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_tables_written_by_the_exporter_pass(tmp_path: Path) -> None:
+    # the checker and the exporter were written apart: they must agree on the formats
+    tables = pytest.importorskip("scheduler.export.tables")
+    tables.write_tables(BASE, BASE_PLAN, base_schedule(), tmp_path)
+    assert check_written(BASE, BASE_PLAN, tmp_path) == []
