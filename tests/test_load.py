@@ -1140,3 +1140,25 @@ def test_bundled_sample_loads_without_errors() -> None:
     assert warnings == []
     assert len(conference.cities) > 40 and len(conference.participants) > 100
     assert len(conference.partnerships) == 23
+
+
+def test_ids_differing_only_in_case_are_a_warning(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["cities"][2]["city_id"] = "OSN"
+    tables["participants"][2]["city_id"] = "OSN"
+    conference, warnings = load_conference(write_inputs(tmp_path, tables))
+    assert {"osn", "OSN"} <= set(conference.cities_by_id)
+    assert any("cities.csv, row 4" in w and "only in case" in w for w in warnings)
+
+
+def test_regions_of_countries_without_holiday_regions(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["cities"][0]["region"] = "de-bw"  # any capitals
+    tables["cities"][2]["region"] = "TR-35"  # Turkey: only nation-wide holidays
+    tables["cities"][4].update(country="ZZ", region="", timezone="UTC", language="")
+    conference, warnings = load_conference(write_inputs(tmp_path, tables))
+    cities = conference.cities_by_id
+    assert cities["osn"].region == "DE-BW"
+    assert cities["izm"].region == "TR-35"
+    assert cities["vie"].language == "en"  # neither DE nor TR
+    assert any("country ZZ" in w for w in warnings)
