@@ -1146,6 +1146,7 @@ def test_ids_differing_only_in_case_are_a_warning(tmp_path: Path) -> None:
     tables = valid_tables()
     tables["cities"][2]["city_id"] = "OSN"
     tables["participants"][2]["city_id"] = "OSN"
+    tables["partnerships"][1]["city_b"] = "OSN"
     conference, warnings = load_conference(write_inputs(tmp_path, tables))
     assert {"osn", "OSN"} <= set(conference.cities_by_id)
     assert any("cities.csv, row 4" in w and "only in case" in w for w in warnings)
