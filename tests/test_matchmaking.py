@@ -170,15 +170,20 @@ def test_min_cost_flow_and_cp_sat_agree_with_brute_force_and_each_other() -> Non
 
 
 def test_equal_scores_are_broken_the_same_way_every_time() -> None:
-    # Six cities with identical profiles: every German-Turkish pair scores 1.0, many
-    # optimal sets exist; the choice must not depend on the solver's luck or input order.
-    cities = [City(f"d{i}", f"D{i}", "DE", None, "Europe/Berlin", "de") for i in range(3)] + [
-        City(f"t{i}", f"T{i}", "TR", None, "Europe/Istanbul", "tr") for i in range(3)
+    # Eight cities with identical profiles: every German-Turkish pair scores 1.0, many
+    # optimal sets exist; the choice must depend neither on the method, the solver's luck
+    # nor the input order.
+    cities = [City(f"d{i}", f"D{i}", "DE", None, "Europe/Berlin", "de") for i in range(4)] + [
+        City(f"t{i}", f"T{i}", "TR", None, "Europe/Istanbul", "tr") for i in range(4)
     ]
     people = [participant(f"{c.id}x", c.id, role="administration") for c in cities]
     conf = conference(cities=cities, partnerships=[], participants=people)
     first = match(conf)
-    assert len([m for m in first.matches if m.kind == "new"]) == 6  # 3 x 2, all at 1.0
+    assert len([m for m in first.matches if m.kind == "new"]) == 8  # 4 x 2, all at 1.0
+    candidates = new_contact_candidates(conf, city_profiles(conf), delegates_by_city(conf), set())
+    by_flow = best_new_contacts(candidates, 2)
+    for _ in range(3):
+        assert best_new_contacts(candidates, 2, always_cp_sat=True).pairs == by_flow.pairs
     for seed in range(5):
         shuffled = list(people)
         random.Random(seed).shuffle(shuffled)
