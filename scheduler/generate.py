@@ -568,11 +568,14 @@ def _make_sessions(
                 ("youth",) if roll < 0.3 else ("youth", "administration") if roll < 0.4 else ()
             )
         youth_hosts = audience == ("youth",) or (area == "youth" and rng.random() < 0.4)
-        hosts = _pick_hosts(rng, people, language, youth_hosts)
+        host_roles = ("youth",) if youth_hosts else ("expert", "administration")
+        # hosts belong to the audience they speak to
+        host_roles = tuple(r for r in host_roles if not audience or r in audience) or audience
+        hosts = _pick_hosts(rng, people, language, host_roles)
         if not hosts:
             # nobody free speaks that language: make it interpreted, everybody follows that
             language = "de-tr"
-            hosts = _pick_hosts(rng, people, language, youth_hosts)
+            hosts = _pick_hosts(rng, people, language, host_roles)
         for host in hosts:
             host.hosting += 1
         capacity = None
@@ -596,19 +599,18 @@ def _make_sessions(
 
 
 def _pick_hosts(
-    rng: random.Random, people: list[_Person], language: str, youth: bool
+    rng: random.Random, people: list[_Person], language: str, roles: tuple[str, ...]
 ) -> list[_Person]:
-    """One or two hosts who follow the language and host fewer than two sessions;
-    for an interpreted session one from each country when possible."""
-    wanted_role = ("youth",) if youth else ("expert", "administration")
+    """One or two hosts of those roles who follow the language and host fewer than two
+    sessions; for an interpreted session one from each country when possible."""
     want = 2 if language == "de-tr" or rng.random() < 0.3 else 1
     chosen: list[_Person] = []
     countries = ["DE", "TR"] if language == "de-tr" else [None, None]
     rng.shuffle(countries)
     for country in countries[:want]:
-        person = _free_host(rng, people, language, wanted_role, country, chosen)
+        person = _free_host(rng, people, language, roles, country, chosen)
         if person is None:
-            person = _free_host(rng, people, language, wanted_role, None, chosen)
+            person = _free_host(rng, people, language, roles, None, chosen)
         if person is not None:
             chosen.append(person)
     return chosen
