@@ -416,6 +416,9 @@ class _Loader:
         preferences = self.preferences(tables["preferences"], participants, sessions)
 
         if self.problems:
+            # File by file, in the order organisers fill them in; within a file as found.
+            order = [TOML_FILE] + [f"{stem}.{ext}" for stem in COLUMNS for ext in ("csv", "xlsx")]
+            self.problems.sort(key=lambda p: order.index(p.file) if p.file in order else 0)
             raise InputErrors(self.problems)
         conference = Conference(
             name=settings["name"],
