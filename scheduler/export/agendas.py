@@ -1,0 +1,734 @@
+"""Per-city agendas: one HTML page and one PDF per city, in the city's language and zone.
+
+    write_agendas(conference, matchmaking, schedule, folder)
+      -> folder/agendas/<city_id>.html, folder/agendas/<city_id>.pdf, folder/agendas/index.html
+
+The exporter decides nothing: who meets whom, when, who attends and what could not be
+placed all come from the Conference, the Matchmaking and the Schedule. This module only
+gathers, per city, what concerns that city, translates the fixed words (``WORDS``), formats
+dates and times with Babel in the city's locale and zone, and hands plain view objects to
+the Jinja2 templates in ``templates/`` (autoescaped: titles are shown, never executed).
+
+The PDF is rendered by WeasyPrint from the very same HTML (its ``@media print`` rules).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import holidays
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from jinja2 import Environment, FileSystemLoader
+
+from scheduler.model import (
+    INTERPRETED,
+    City,
+    Conference,
+    Match,
+    Matchmaking,
+    Meeting,
+    Partnership,
+    Schedule,
+    ScheduledEvent,
+    UnscheduledItem,
+    pick_title,
+)
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# The fixed words of a page, per agenda language. Every word a city's page shows that does
+# not come from the organisers' data is here, so a page never mixes languages.
+WORDS: Mapping[str, Mapping[str, str]] = {
+    "de": {
+        "agenda": "Agenda",
+        "agenda_of": "Agenda für {city}",
+        "window": "Konferenzzeitraum",
+        "city": "Stadt",
+        "partner_cities": "Partnerstädte",
+        "none": "keine",
+        "times_in": "Alle Zeiten in Ortszeit {zone}",
+        "contents": "Inhalt",
+        "meetings": "Partnertreffen und neue Kontakte",
+        "no_meetings": "Für {city} sind keine Treffen mit anderen Städten vorgesehen.",
+        "with": "mit",
+        "partner": "Partnerstadt",
+        "new_contact": "Neuer Kontakt",
+        "since": "seit {year}",
+        "why": "Warum",
+        "score": "Übereinstimmung",
+        "who_here": "Delegation aus {city}",
+        "who_there": "Delegation aus {city}",
+        "when": "Wann",
+        "not_scheduled": "Nicht eingeplant",
+        "no_meeting_planned": "Kein Treffen geplant.",
+        "local_time_there": "{time} Ortszeit {city} ({zone})",
+        "days": "Tag für Tag",
+        "no_events": "Für Teilnehmende aus {city} ist nichts eingeplant.",
+        "kind": "Art",
+        "theme": "Thema",
+        "language": "Sprache",
+        "interpreted": "mit Dolmetschung Deutsch–Türkisch",
+        "not_interpreted": "ohne Dolmetschung",
+        "attendees": "Teilnehmende aus {city}",
+        "host": "Leitung",
+        "link": "Link zur Sitzung",
+        "holidays": "Feiertage",
+        "holidays_intro": "Gesetzliche Feiertage in {region} im Konferenzzeitraum:",
+        "no_holidays": "Im Konferenzzeitraum gibt es in {region} keinen gesetzlichen Feiertag.",
+        "participants": "Persönliche Agenden",
+        "no_participants": "Aus {city} ist niemand angemeldet.",
+        "calendar_file": "Kalenderdatei (.ics)",
+        "nothing_for_person": "Keine Termine.",
+        "unscheduled": "Was nicht eingeplant werden konnte",
+        "unscheduled_none": "Alles, was {city} betrifft, ist eingeplant.",
+        "wanted_by": "gewünscht von",
+        "index": "Übersicht aller Städte",
+        "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
+        "pdf": "PDF",
+        "plenary": "Plenum",
+        "workshop": "Workshop",
+        "partner_meeting": "Partnertreffen",
+        "new_contact_meeting": "Treffen mit neuem Kontakt",
+    },
+    "tr": {
+        "agenda": "Ajanda",
+        "agenda_of": "{city} ajandası",
+        "window": "Konferans tarihleri",
+        "city": "Şehir",
+        "partner_cities": "Kardeş şehirler",
+        "none": "yok",
+        "times_in": "Tüm saatler yerel saatle: {zone}",
+        "contents": "İçindekiler",
+        "meetings": "Kardeş şehir toplantıları ve yeni bağlantılar",
+        "no_meetings": "{city} için başka şehirlerle toplantı öngörülmemiştir.",
+        "with": "ile",
+        "partner": "Kardeş şehir",
+        "new_contact": "Yeni bağlantı",
+        "since": "{year} yılından beri",
+        "why": "Neden",
+        "score": "Uyum",
+        "who_here": "{city} heyeti",
+        "who_there": "{city} heyeti",
+        "when": "Ne zaman",
+        "not_scheduled": "Planlanamadı",
+        "no_meeting_planned": "Toplantı planlanmadı.",
+        "local_time_there": "{city} yerel saatiyle {time} ({zone})",
+        "days": "Gün gün program",
+        "no_events": "{city} katılımcıları için planlanmış etkinlik yok.",
+        "kind": "Tür",
+        "theme": "Tema",
+        "language": "Dil",
+        "interpreted": "Almanca–Türkçe tercümeli",
+        "not_interpreted": "tercümesiz",
+        "attendees": "{city} katılımcıları",
+        "host": "yürütücü",
+        "link": "Oturum bağlantısı",
+        "holidays": "Resmî tatiller",
+        "holidays_intro": "Konferans süresince {region} bölgesindeki resmî tatiller:",
+        "no_holidays": "Konferans süresince {region} bölgesinde resmî tatil yok.",
+        "participants": "Kişisel ajandalar",
+        "no_participants": "{city} şehrinden kayıtlı katılımcı yok.",
+        "calendar_file": "Takvim dosyası (.ics)",
+        "nothing_for_person": "Etkinlik yok.",
+        "unscheduled": "Planlanamayanlar",
+        "unscheduled_none": "{city} ile ilgili her şey planlandı.",
+        "wanted_by": "isteyenler",
+        "index": "Tüm şehirlere genel bakış",
+        "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
+        "pdf": "PDF",
+        "plenary": "Genel oturum",
+        "workshop": "Çalıştay",
+        "partner_meeting": "Kardeş şehir toplantısı",
+        "new_contact_meeting": "Yeni bağlantı toplantısı",
+    },
+    "en": {
+        "agenda": "Agenda",
+        "agenda_of": "Agenda for {city}",
+        "window": "Conference dates",
+        "city": "City",
+        "partner_cities": "Partner cities",
+        "none": "none",
+        "times_in": "All times in local time {zone}",
+        "contents": "Contents",
+        "meetings": "Partner meetings and new contacts",
+        "no_meetings": "No meetings with other cities are planned for {city}.",
+        "with": "with",
+        "partner": "Partner city",
+        "new_contact": "New contact",
+        "since": "since {year}",
+        "why": "Why",
+        "score": "Match",
+        "who_here": "Delegation from {city}",
+        "who_there": "Delegation from {city}",
+        "when": "When",
+        "not_scheduled": "Not scheduled",
+        "no_meeting_planned": "No meeting planned.",
+        "local_time_there": "{time} local time in {city} ({zone})",
+        "days": "Day by day",
+        "no_events": "Nothing is scheduled for participants from {city}.",
+        "kind": "Type",
+        "theme": "Theme",
+        "language": "Language",
+        "interpreted": "with German–Turkish interpreting",
+        "not_interpreted": "not interpreted",
+        "attendees": "Participants from {city}",
+        "host": "host",
+        "link": "Meeting link",
+        "holidays": "Public holidays",
+        "holidays_intro": "Public holidays in {region} during the conference:",
+        "no_holidays": "There is no public holiday in {region} during the conference.",
+        "participants": "Personal agendas",
+        "no_participants": "Nobody from {city} is registered.",
+        "calendar_file": "Calendar file (.ics)",
+        "nothing_for_person": "No events.",
+        "unscheduled": "What could not be scheduled",
+        "unscheduled_none": "Everything that concerns {city} is scheduled.",
+        "wanted_by": "wanted by",
+        "index": "Overview of all cities",
+        "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
+        "pdf": "PDF",
+        "plenary": "Plenary",
+        "workshop": "Workshop",
+        "partner_meeting": "Partner meeting",
+        "new_contact_meeting": "New contact meeting",
+        # Words of the index page only (it is in English: it serves every city).
+        "cities": "Cities",
+        "programme": "Public programme",
+        "programme_intro": "Every scheduled event, in the organisers' time zone {zone}.",
+        "conference_calendar": "Whole programme as a calendar file (.ics)",
+        "date": "Date",
+        "time": "Time",
+        "title": "Title",
+        "agenda_language": "Agenda language",
+        "no_programme": "Nothing is scheduled yet.",
+    },
+}
+
+# Babel patterns that read well in each language (the "full" formats include seconds).
+DATE_FORMAT = {"de": "EEEE, d. MMMM y", "tr": "d MMMM y EEEE", "en": "EEEE d MMMM y"}
+SHORT_DATE_FORMAT = {"de": "d. MMMM y", "tr": "d MMMM y", "en": "d MMMM y"}
+TIME_FORMAT = {"de": "HH:mm", "tr": "HH:mm", "en": "HH:mm"}
+TIME_SUFFIX = {"de": " Uhr", "tr": "", "en": ""}
+
+# Agendas use a few of Babel's locales; "en" is British English (day before month).
+BABEL_LOCALE = {"de": "de_DE", "tr": "tr_TR", "en": "en_GB"}
+
+
+@dataclass(frozen=True)
+class EventView:
+    """One event as a city's page shows it (every string already in the page's language)."""
+
+    event_id: str
+    title: str
+    kind: str
+    theme: str
+    language: str
+    interpreted: bool
+    date: str
+    time: str
+    zone: str
+    other_time: str  # meetings: the other city's local time; "" otherwise
+    attendees: tuple[str, ...]
+    url: str | None
+
+
+@dataclass(frozen=True)
+class DayView:
+    date: str
+    events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class MeetingView:
+    """A match of this city (partner or new contact) and what became of its meeting."""
+
+    other_city: str
+    kind: str
+    since: str
+    reasons: str
+    delegates_here: tuple[str, ...]
+    delegates_there: tuple[str, ...]
+    event: EventView | None
+    unscheduled_reason: str
+
+
+@dataclass(frozen=True)
+class PersonView:
+    name: str
+    organisation: str
+    anchor: str
+    calendar: str | None  # relative link to their .ics, only when they have events
+    events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True)
+class UnscheduledView:
+    title: str
+    kind: str
+    reason: str
+    wanted_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class HolidayView:
+    date: str
+    name: str
+
+
+@dataclass(frozen=True)
+class CityPage:
+    lang: str
+    words: Mapping[str, str]
+    conference_name: str
+    window: str
+    city: str
+    city_id: str
+    zone: str
+    partner_cities: tuple[str, ...]
+    meetings: tuple[MeetingView, ...]
+    days: tuple[DayView, ...]
+    region: str
+    holidays: tuple[HolidayView, ...]
+    people: tuple[PersonView, ...]
+    unscheduled: tuple[UnscheduledView, ...]
+
+
+@dataclass(frozen=True)
+class ProgrammeRow:
+    date: str
+    time: str
+    title_de: str
+    title_tr: str
+    kind: str
+    theme: str
+    language: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class IndexPage:
+    lang: str
+    words: Mapping[str, str]
+    conference_name: str
+    window: str
+    zone: str
+    cities: tuple[tuple[str, str, str], ...]  # (city_id, name, agenda language name)
+    programme: tuple[ProgrammeRow, ...]
+
+
+def write_agendas(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, folder: Path
+) -> None:
+    """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
+
+    Each city's page is in the city's language, every time in the city's zone (meetings
+    also in the other city's). The index links every city and lists the public programme
+    in the organisers' zone.
+    """
+    from weasyprint import HTML  # imported here: loading Pango takes a moment
+
+    out = Path(folder) / "agendas"
+    out.mkdir(parents=True, exist_ok=True)
+    env = template_environment()
+    city_template = env.get_template("city.html")
+    for city in sorted(conference.cities, key=lambda c: c.id):
+        page = city_page(conference, matchmaking, schedule, city)
+        html = city_template.render(page=page, w=page.words)
+        (out / f"{city.id}.html").write_text(html, encoding="utf-8")
+        HTML(string=html, base_url=str(out)).write_pdf(out / f"{city.id}.pdf")
+    index = index_page(conference, schedule)
+    (out / "index.html").write_text(
+        env.get_template("index.html").render(page=index, w=index.words), encoding="utf-8"
+    )
+
+
+def template_environment() -> Environment:
+    """The Jinja2 environment of the agendas: autoescape always on (titles are data)."""
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+# --- formatting -------------------------------------------------------------------------
+
+
+def format_day(day: date, lang: str) -> str:
+    """A calendar day in words, e.g. "Mittwoch, 3. Juni 2020" / "3 Haziran 2020 Çarşamba"."""
+    return format_date(day, DATE_FORMAT[lang], locale=BABEL_LOCALE[lang])
+
+
+def format_clock(moment: datetime, zone: ZoneInfo, lang: str) -> str:
+    """A time of day in ``zone`` (Babel reads a naive datetime as UTC, so pass aware ones)."""
+    return format_time(moment.astimezone(zone), TIME_FORMAT[lang], locale=BABEL_LOCALE[lang])
+
+
+def format_span(start: datetime, end: datetime, zone: ZoneInfo, lang: str) -> str:
+    """A start–end span in ``zone``, e.g. "09:00–10:00 Uhr"."""
+    return f"{format_clock(start, zone, lang)}–{format_clock(end, zone, lang)}{TIME_SUFFIX[lang]}"
+
+
+def zone_abbreviation(moment: datetime, zone: ZoneInfo, lang: str) -> str:
+    """A short name of the zone at that moment in the page's language ("MESZ", "TSİ");
+    the GMT offset where the locale has no abbreviation."""
+    local = moment.astimezone(zone)
+    short = format_datetime(local, "z", locale=BABEL_LOCALE[lang])
+    if short[:1] in "+-" or not short:
+        return format_datetime(local, "ZZZZ", locale=BABEL_LOCALE[lang])
+    return short
+
+
+def format_window(conference: Conference, lang: str) -> str:
+    """The conference's first and last day ("3. Juni 2020 – 16. Juni 2020"); written out in
+    full because Babel's interval skeletons abbreviate Turkish months ("Haz")."""
+    locale = BABEL_LOCALE[lang]
+    first = format_date(conference.start, SHORT_DATE_FORMAT[lang], locale=locale)
+    last = format_date(conference.end, SHORT_DATE_FORMAT[lang], locale=locale)
+    return first if first == last else f"{first} – {last}"
+
+
+def language_label(event_language: str, lang: str) -> str:
+    """The event's language in words of ``lang``; interpreted events name both languages."""
+    names = Locale.parse(BABEL_LOCALE[lang]).languages
+    if event_language == INTERPRETED:
+        return f"{names['de']}/{names['tr']}"
+    return names.get(event_language, event_language)
+
+
+# --- gathering ---------------------------------------------------------------------------
+
+
+def event_view(
+    conference: Conference,
+    hosts: Mapping[str, frozenset[str]],
+    event: ScheduledEvent,
+    city: City,
+    lang: str,
+    attendee_ids: Iterable[str],
+    other_city: City | None = None,
+) -> EventView:
+    """An event as ``city``'s page shows it; ``attendee_ids`` are the people to list,
+    ``hosts`` the hosts of every event (from the Schedule's attendance)."""
+    words = WORDS[lang]
+    zone = city.zone
+    theme = conference.themes_by_id.get(event.theme) if event.theme else None
+    other_time = ""
+    if other_city is not None:
+        there = format_span(event.start, event.end, other_city.zone, lang)
+        other_day = event.start.astimezone(other_city.zone).date()
+        if other_day != event.start.astimezone(zone).date():
+            there = f"{format_day(other_day, lang)}, {there}"
+        other_time = words["local_time_there"].format(
+            time=there, city=other_city.name, zone=other_city.timezone
+        )
+    host_ids = hosts.get(event.event_id, frozenset())
+    people = sorted(
+        (conference.participants_by_id[pid] for pid in set(attendee_ids)),
+        key=lambda p: (p.name, p.id),
+    )
+    return EventView(
+        event_id=event.event_id,
+        title=event.title(lang),
+        kind=words[event.kind],
+        theme=theme.name(lang) if theme else "",
+        language=language_label(event.language, lang),
+        interpreted=event.interpreted,
+        date=format_day(event.start.astimezone(zone).date(), lang),
+        time=format_span(event.start, event.end, zone, lang),
+        zone=zone_abbreviation(event.start, zone, lang),
+        other_time=other_time,
+        attendees=tuple(
+            f"{p.name} ({words['host']})" if p.id in host_ids else p.name for p in people
+        ),
+        url=conference.meeting_url_for(event.event_id),
+    )
+
+
+def city_page(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, city: City
+) -> CityPage:
+    """Everything ``city``'s agenda shows, gathered from the three inputs and translated."""
+    lang = city.language if city.language in WORDS else "en"
+    words = WORDS[lang]
+    cities = conference.cities_by_id
+    people_here = {p.id for p in conference.participants if p.city_id == city.id}
+    other_city_of_event = _other_city_of_meetings(matchmaking, city)
+    hosts: dict[str, frozenset[str]] = {}
+    for a in schedule.attendance:
+        if a.role == "host":
+            hosts[a.event_id] = hosts.get(a.event_id, frozenset()) | {a.participant_id}
+
+    def view(event: ScheduledEvent, attendee_ids: Iterable[str]) -> EventView:
+        other_id = other_city_of_event.get(event.event_id)
+        other = cities.get(other_id) if other_id else None
+        return event_view(conference, hosts, event, city, lang, attendee_ids, other)
+
+    # Day by day: every event one of the city's people attends, grouped by local day.
+    attendees_here: dict[str, list[str]] = {}
+    for a in schedule.attendance:
+        if a.participant_id in people_here:
+            attendees_here.setdefault(a.event_id, []).append(a.participant_id)
+    days: dict[date, list[EventView]] = {}
+    ordered_events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
+    for event in ordered_events:
+        if event.event_id in attendees_here:
+            day = event.start.astimezone(city.zone).date()
+            days.setdefault(day, []).append(view(event, attendees_here[event.event_id]))
+    day_views = tuple(
+        DayView(format_day(day, lang), tuple(events)) for day, events in sorted(days.items())
+    )
+
+    meetings = tuple(
+        _meeting_view(conference, matchmaking, schedule, city, lang, match, view)
+        for match in sorted(
+            (m for m in matchmaking.matches if city.id in (m.city_a, m.city_b)),
+            key=lambda m: (m.kind != "partner", _other(m, city.id), m.kind),
+        )
+    )
+
+    people = []
+    for person in sorted(
+        (p for p in conference.participants if p.city_id == city.id), key=lambda p: (p.name, p.id)
+    ):
+        own = {a.event_id for a in schedule.attendance_of(person.id)}
+        events = tuple(view(e, [person.id]) for e in ordered_events if e.event_id in own)
+        people.append(
+            PersonView(
+                name=person.name,
+                organisation=person.organisation,
+                anchor=f"person-{person.id}",
+                calendar=f"../calendars/{person.id}.ics" if events else None,
+                events=events,
+            )
+        )
+
+    partner_ids = sorted(_other(p, city.id) for p in _partnerships_of(conference, city.id))
+    return CityPage(
+        lang=lang,
+        words=words,
+        conference_name=conference.name,
+        window=format_window(conference, lang),
+        city=city.name,
+        city_id=city.id,
+        zone=_zone_label(city, conference, lang),
+        partner_cities=tuple(cities[c].name if c in cities else c for c in partner_ids),
+        meetings=meetings,
+        days=day_views,
+        region=_region_label(city),
+        holidays=holidays_in_window(conference, city, lang),
+        people=tuple(people),
+        unscheduled=_unscheduled_for(conference, matchmaking, schedule, city, lang),
+    )
+
+
+def _other(pair: Match | Meeting | Partnership, city_id: str) -> str:
+    """The other city of a pair that involves ``city_id``."""
+    return pair.city_b if pair.city_a == city_id else pair.city_a
+
+
+def _partnerships_of(conference: Conference, city_id: str) -> list[Partnership]:
+    return [p for p in conference.partnerships if city_id in (p.city_a, p.city_b)]
+
+
+def _meeting_id_of(match: Match) -> str:
+    """The match's meeting id: the planned one, else the contract's generated id (so the
+    reason a meeting cannot happen, listed under that id, is found)."""
+    if match.meeting_id:
+        return match.meeting_id
+    prefix = "pm" if match.kind == "partner" else "nc"
+    a, b = sorted((match.city_a, match.city_b))
+    return f"{prefix}-{a}-{b}"
+
+
+def _other_city_of_meetings(matchmaking: Matchmaking, city: City) -> dict[str, str]:
+    """Meeting id -> the other city, for this city's meetings."""
+    found = {}
+    for meeting in matchmaking.meetings:
+        if city.id in (meeting.city_a, meeting.city_b):
+            found[meeting.id] = _other(meeting, city.id)
+    for match in matchmaking.matches:
+        if city.id in (match.city_a, match.city_b):
+            found.setdefault(_meeting_id_of(match), _other(match, city.id))
+    return found
+
+
+def _not_scheduled_reasons(matchmaking: Matchmaking, schedule: Schedule) -> dict[str, str]:
+    items: Sequence[UnscheduledItem] = (*matchmaking.impossible, *schedule.unscheduled)
+    reasons: dict[str, str] = {}
+    for item in items:
+        reasons.setdefault(item.item_id, item.reason)
+    return reasons
+
+
+def _meeting_view(
+    conference: Conference,
+    matchmaking: Matchmaking,
+    schedule: Schedule,
+    city: City,
+    lang: str,
+    match: Match,
+    view: Callable[[ScheduledEvent, Iterable[str]], EventView],
+) -> MeetingView:
+    words = WORDS[lang]
+    other_id = _other(match, city.id)
+    other = conference.cities_by_id.get(other_id)
+    meeting_id = _meeting_id_of(match)
+    event = schedule.events_by_id.get(meeting_id)
+    if event is not None:
+        delegate_ids = [a.participant_id for a in schedule.attendees_of(meeting_id)]
+    elif meeting_id in matchmaking.meetings_by_id:
+        delegate_ids = list(matchmaking.meetings_by_id[meeting_id].delegates)
+    else:
+        delegate_ids = []
+    participants = conference.participants_by_id
+
+    def names(city_id: str) -> tuple[str, ...]:
+        chosen = [participants[d] for d in delegate_ids if participants[d].city_id == city_id]
+        return tuple(p.name for p in sorted(chosen, key=lambda p: (p.name, p.id)))
+
+    since = ""
+    for partnership in _partnerships_of(conference, city.id):
+        if other_id in (partnership.city_a, partnership.city_b) and partnership.since:
+            since = words["since"].format(year=partnership.since)
+    reason = ""
+    if event is None:
+        reason = _not_scheduled_reasons(matchmaking, schedule).get(
+            meeting_id, words["no_meeting_planned"]
+        )
+    return MeetingView(
+        other_city=other.name if other else other_id,
+        kind=words["partner"] if match.kind == "partner" else words["new_contact"],
+        since=since,
+        reasons=pick_title(match.reasons, lang),
+        delegates_here=names(city.id),
+        delegates_there=names(other_id),
+        event=view(event, [d for d in delegate_ids if participants[d].city_id == city.id])
+        if event
+        else None,
+        unscheduled_reason=reason,
+    )
+
+
+def _unscheduled_for(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, city: City, lang: str
+) -> tuple[UnscheduledView, ...]:
+    """Items not placed that concern the city: its meetings, and sessions its people wanted
+    (or host)."""
+    words = WORDS[lang]
+    meeting_ids = {
+        _meeting_id_of(m) for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
+    } | {m.id for m in matchmaking.meetings if city.id in (m.city_a, m.city_b)}
+    here = [p for p in conference.participants if p.city_id == city.id]
+    found: list[UnscheduledView] = []
+    seen: set[str] = set()
+    for item in sorted((*matchmaking.impossible, *schedule.unscheduled), key=lambda i: i.item_id):
+        if item.item_id in seen:
+            continue
+        if item.item_id in meeting_ids:
+            seen.add(item.item_id)
+            meeting = matchmaking.meetings_by_id.get(item.item_id)
+            title = meeting.title(lang) if meeting else item.item_id
+            found.append(UnscheduledView(title, words[item.kind], item.reason))
+            continue
+        session = conference.sessions_by_id.get(item.item_id)
+        if session is None:
+            continue
+        wanting = [
+            p for p in here if p.id in session.hosts or conference.wanted_weight(p, session) > 0
+        ]
+        if wanting:
+            seen.add(item.item_id)
+            found.append(
+                UnscheduledView(
+                    session.title(lang),
+                    words[session.kind],
+                    item.reason,
+                    tuple(p.name for p in sorted(wanting, key=lambda p: (p.name, p.id))),
+                )
+            )
+    return tuple(found)
+
+
+def _region_label(city: City) -> str:
+    return f"{city.name} ({city.region})" if city.region else city.name
+
+
+def _zone_label(city: City, conference: Conference, lang: str) -> str:
+    """The zone named twice: its IANA name and the locale's name for it at the conference."""
+    moment = datetime.combine(conference.start, datetime.min.time(), tzinfo=city.zone)
+    short = zone_abbreviation(moment, city.zone, lang)
+    return f"{city.timezone} ({short})"
+
+
+def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[HolidayView, ...]:
+    """Public holidays of the city's region (country-wide ones too) on the conference's
+    days, named in the city's language where the ``holidays`` package has it."""
+    subdiv = None
+    if city.region and "-" in city.region:
+        subdiv = city.region.split("-", 1)[1]
+    years = range(conference.start.year, conference.end.year + 1)
+    try:
+        calendar = holidays.country_holidays(city.country, subdiv=subdiv, years=years)
+    except NotImplementedError:
+        return ()  # a country the package does not know: nothing to note
+    supported = getattr(calendar, "supported_languages", ())
+    language = next((c for c in (lang, f"{lang}_US") if c in supported), None)
+    if language is not None:
+        calendar = holidays.country_holidays(
+            city.country, subdiv=subdiv, years=years, language=language
+        )
+    return tuple(
+        HolidayView(format_day(day, lang), name)
+        for day, name in sorted(calendar.items())
+        if conference.start <= day <= conference.end
+    )
+
+
+# --- index --------------------------------------------------------------------------------
+
+
+def index_page(conference: Conference, schedule: Schedule) -> IndexPage:
+    """The overview: every city's agenda and the public programme in the organisers' zone.
+
+    It serves every city, so it is in English, with each title in German and Turkish."""
+    lang = "en"
+    words = WORDS[lang]
+    zone = conference.zone
+    rows = []
+    for event in sorted(schedule.events, key=lambda e: (e.start, e.event_id)):
+        theme = conference.themes_by_id.get(event.theme) if event.theme else None
+        rows.append(
+            ProgrammeRow(
+                date=format_day(event.start.astimezone(zone).date(), lang),
+                time=f"{format_span(event.start, event.end, zone, lang)} "
+                f"{zone_abbreviation(event.start, zone, lang)}",
+                title_de=event.title("de"),
+                title_tr=event.title("tr"),
+                kind=words[event.kind],
+                theme=theme.name(lang) if theme else "",
+                language=language_label(event.language, lang),
+                url=conference.meeting_url_for(event.event_id),
+            )
+        )
+    names = Locale.parse(BABEL_LOCALE[lang]).languages
+    moment = datetime.combine(conference.start, datetime.min.time(), tzinfo=zone)
+    return IndexPage(
+        lang=lang,
+        words=words,
+        conference_name=conference.name,
+        window=format_window(conference, lang),
+        zone=f"{conference.timezone} ({zone_abbreviation(moment, zone, lang)})",
+        cities=tuple(
+            (c.id, c.name, names.get(c.language, c.language))
+            for c in sorted(conference.cities, key=lambda c: c.id)
+        ),
+        programme=tuple(rows),
+    )
