@@ -55,7 +55,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "de": {
         "theme": "Thema",
         "language": "Sprache",
-        "interpreted": "simultan gedolmetscht Deutsch–Türkisch",
+        "interpreted": "simultan gedolmetscht",
         "not_interpreted": "ohne Dolmetschung",
         "time": "Zeit",
         "link": "Videokonferenz",
@@ -69,7 +69,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "tr": {
         "theme": "Konu",
         "language": "Dil",
-        "interpreted": "Almanca–Türkçe simultane tercümeli",
+        "interpreted": "simultane tercümeli",
         "not_interpreted": "tercümesiz",
         "time": "Saat",
         "link": "Video konferans",
@@ -83,7 +83,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
     "en": {
         "theme": "Theme",
         "language": "Language",
-        "interpreted": "simultaneous interpretation German–Turkish",
+        "interpreted": "simultaneous interpretation",
         "not_interpreted": "no interpretation",
         "time": "Time",
         "link": "Video call",
@@ -177,6 +177,7 @@ class _Writer:
         first = min([conference.start] + [e.start.date() for e in self.events])
         last = max([conference.end] + [e.end.date() for e in self.events])
         self.window = (first, last)
+        self.timezones: dict[str, Timezone] = {}  # built once, shared by every file
 
     # -- calendars -------------------------------------------------------------------------
 
@@ -236,7 +237,9 @@ class _Writer:
 
     def _add_timezones(self, cal: Calendar, zones: Iterable[str]) -> None:
         for zone in sorted(set(zones)):
-            cal.add_component(vtimezone(zone, *self.window))
+            if zone not in self.timezones:
+                self.timezones[zone] = vtimezone(zone, *self.window)
+            cal.add_component(self.timezones[zone])
 
     def _attendee(self, attendance: Attendance) -> vCalAddress:
         person = self.conference.participants_by_id[attendance.participant_id]
@@ -292,12 +295,13 @@ class _Writer:
             lines.append(f"{words['theme']}: {theme.name(language)}")
         interpreted = words["interpreted"] if event.interpreted else words["not_interpreted"]
         spoken = LANGUAGE_NAMES[language][event.language]
-        lines.append(f"{words['language']}: {spoken} ({interpreted})")
+        lines.append(f"{words['language']}: {spoken}, {interpreted}")
         lines.append(f"{words['time']}: {self._times(event, language, reader)}")
         if event.kind not in SESSION_KINDS:
             lines.append(f"{words['delegations']}:")
-            for city, names in self._delegations(event):
-                lines.append(f"- {city.name}: {', '.join(names)}")
+            for city, names in self._delegations(event, reader):
+                # The conference feed may be shared widely: cities only, no names there.
+                lines.append(f"- {city.name}: {', '.join(names)}" if reader else f"- {city.name}")
             meeting = self.matchmaking.meetings_by_id.get(event.event_id)
             reasons = pick_title(meeting.reasons, language) if meeting else ""
             if reasons:
@@ -307,27 +311,32 @@ class _Writer:
             lines.append(f"{words['link']}: {url}")
         return "\n".join(lines)
 
-    def _delegations(self, event: ScheduledEvent) -> list[tuple[City, list[str]]]:
-        """The meeting's members by city (city id order), names only: no e-mail here."""
+    def _delegations(
+        self, event: ScheduledEvent, reader: Participant | None
+    ) -> list[tuple[City, list[str]]]:
+        """The meeting's members by city, the reader's own city first; names only."""
         by_city: dict[str, list[str]] = {}
         for attendance in self.by_event[event.event_id]:
             person = self.conference.participants_by_id[attendance.participant_id]
             by_city.setdefault(person.city_id, []).append(person.name)
-        return [(self.conference.cities_by_id[c], by_city[c]) for c in sorted(by_city)]
+        own = reader.city_id if reader else None
+        order = sorted(by_city, key=lambda city_id: (city_id != own, city_id))
+        return [(self.conference.cities_by_id[c], by_city[c]) for c in order]
 
     def _times(self, event: ScheduledEvent, language: str, reader: Participant | None) -> str:
-        """Start–end in every zone that matters to the reader: both cities of a meeting;
-        the organiser's and the reader's zone for a session."""
+        """Start–end in every place that matters to the reader, their own first: both
+        cities of a meeting; for a session the reader's city and the organiser's zone."""
         places: list[tuple[str, ZoneInfo]] = []
         if event.kind in SESSION_KINDS:
-            zones = [self.conference.timezone]
             if reader is not None:
-                zones.append(self.conference.city_of(reader).timezone)
-            for zone in dict.fromkeys(zones):
-                label = get_timezone_location(zone, locale=language, return_city=True)
-                places.append((label, ZoneInfo(zone)))
+                city = self.conference.city_of(reader)
+                places.append((city.name, city.zone))
+            organiser = self.conference.timezone
+            if reader is None or self.conference.city_of(reader).timezone != organiser:
+                label = get_timezone_location(organiser, locale=language, return_city=True)
+                places.append((label, self.conference.zone))
         else:
-            for city, _ in self._delegations(event):
+            for city, _ in self._delegations(event, reader):
                 places.append((city.name, city.zone))
         return " / ".join(
             f"{event.start.astimezone(zone):%H:%M}–{event.end.astimezone(zone):%H:%M} {label}"
