@@ -11,20 +11,26 @@ from collections.abc import Iterable
 
 from scheduler.model import EVENT_LANGUAGES, ROLES, Conference
 
-WIDTH = 48  # label column: the longest theme name of the seed conference fits
+Line = str | tuple[str, object]  # a heading, or an indented label and its count
 
 
-def _block(title: str, rows: Iterable[tuple[str, object]], indent: int = 2) -> list[str]:
-    """A heading and its rows as aligned "label  value" lines."""
-    pad = " " * indent
-    return [title] + [f"{pad}{label.ljust(WIDTH - indent)}  {value:>6}" for label, value in rows]
+def _block(title: str, rows: Iterable[tuple[str, object]], indent: int = 2) -> list[Line]:
+    """A heading and its "label  value" rows (aligned later, all blocks alike)."""
+    return [title, *((" " * indent + label, value) for label, value in rows)]
+
+
+def _aligned(lines: list[Line]) -> str:
+    width = max((len(line[0]) for line in lines if isinstance(line, tuple)), default=0)
+    return "\n".join(
+        line if isinstance(line, str) else f"{line[0].ljust(width)}  {line[1]:>6}" for line in lines
+    )
 
 
 def summarize(conference: Conference) -> str:
     """A plain-text overview of a validated conference (cities, partnerships, participants,
     languages, sessions, total wanted weight), aligned for a terminal."""
     c = conference
-    lines = [
+    lines: list[Line] = [
         f"{c.name}",
         (
             f"  {c.start.isoformat()} to {c.end.isoformat()} ({c.timezone}),"
@@ -97,4 +103,4 @@ def summarize(conference: Conference) -> str:
             ("unavailability periods", len(c.unavailability)),
         ],
     )
-    return "\n".join(lines)
+    return _aligned(lines)

@@ -37,6 +37,22 @@ def test_valid_folder_prints_the_summary(tmp_path: Path) -> None:
     assert result.stderr == ""
 
 
+def test_summary_counts_languages_and_sessions(tmp_path: Path) -> None:
+    out = validate(write_inputs(tmp_path)).stdout
+
+    def count(label: str, after: str) -> str:
+        return out.split(after, 1)[1].split(f"  {label} ", 1)[1].split()[0]
+
+    # p1 de (Osnabrück's default), p2 tr|en, p3 tr (İzmir's default), p4 de|en
+    languages = "Languages"
+    assert [count(x, languages) for x in ("de", "tr", "en", "de and tr")] == ["2", "2", "2", "0"]
+    assert count("only one of de, tr", languages) == "4"
+    assert count("expert", "Participants") == "1" and count("administration", "Participants") == "2"
+    assert count("delegates", "Participants") == "2"  # p2 by default, p3 EVET; p4 hayır
+    assert count("de-tr", "by language") == "1" and count("tr", "by language") == "1"
+    assert count("interpreted (de-tr)", "other") == "1"
+
+
 def test_broken_folder_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
     tables = valid_tables()
     tables["participants"][1]["email"] = "sule(at)example.org"
