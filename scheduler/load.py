@@ -125,6 +125,8 @@ def load_conference(folder: Path) -> tuple[Conference, list[str]]:
     problem when any file is wrong.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder} is a file; give the input folder that holds conference.toml")
     if not folder.is_dir():
         raise UserError(
             f"input folder {folder} does not exist (expected a folder with "

@@ -1163,3 +1163,22 @@ def test_regions_of_countries_without_holiday_regions(tmp_path: Path) -> None:
     assert cities["izm"].region == "TR-35"
     assert cities["vie"].language == "en"  # neither DE nor TR
     assert any("country ZZ" in w for w in warnings)
+
+
+def test_a_file_instead_of_a_folder_is_a_user_error(tmp_path: Path) -> None:
+    folder = write_inputs(tmp_path)
+    with pytest.raises(UserError, match="is a file"):
+        load_conference(folder / "cities.csv")
+
+
+def test_empty_file_needs_a_header(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").write_bytes(b"")
+    assert "header" in the_problem(problems_of(tmp_path), "sessions.csv", 1, None).message
+
+
+def test_header_only_partnerships_is_fine(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "partnerships.csv").write_text("city_a;city_b\n", encoding="utf-8")
+    conference, _ = load_conference(tmp_path)
+    assert conference.partnerships == ()
