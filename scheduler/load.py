@@ -1386,7 +1386,7 @@ class _Loader:
                 "fixed_start",
                 f"{text} is not on the {grid}-minute grid (starts must be a multiple of {grid} minutes after a full hour in UTC)",
             )
-        return moment
+        return utc  # inside, times are UTC (docs/architecture.md)
 
     # ---------------------------------------------------------------- preferences.csv
 

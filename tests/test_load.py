@@ -301,7 +301,7 @@ def test_sessions_are_resolved(tmp_path: Path) -> None:
     assert s2.titles["en"] == "Youth" and s2.capacity is None
     assert s2.audience == frozenset({"youth", "expert"})
     assert s2.fixed_start == datetime(2020, 6, 5, 12, 0, tzinfo=UTC)
-    assert s2.fixed_start.utcoffset() is not None
+    assert s2.fixed_start.tzinfo is UTC  # inside, every time is UTC
 
 
 def test_unavailability_dates_are_whole_local_days_and_times_local(tmp_path: Path) -> None:
