@@ -1,12 +1,27 @@
-"""The CP-SAT model: places every session and meeting and decides who attends."""
+"""The solver: places every session and meeting and decides who attends (docs/solver.md).
+
+plan_events   sessions and meetings with their allowed start cells (availability.py)
+placement     phase 1, CP-SAT: when each event takes place
+attendance    phase 2: who attends which session (exact per person, capacities repaired,
+              CP-SAT polish and fairness when small enough)
+bound         a proven upper bound on the attended weight for any session placement
+"""
 
 from __future__ import annotations
 
 import os
+import time as clock
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from scheduler.model import Conference, Matchmaking, Schedule
+from scheduler.solve.assemble import build_schedule
+from scheduler.solve.attendance import assign, improve_with_cp_sat, person_days, plan_weight
+from scheduler.solve.availability import TimeGrid
+from scheduler.solve.bound import attendance_bound
+from scheduler.solve.events import PlannedEvent, plan_events, wanted
+from scheduler.solve.placement import PlacementModel, PlacementResult
 
 
 @dataclass(frozen=True)
@@ -32,6 +47,157 @@ class SolveOptions:
     progress: Callable[[Progress], None] | None = None
 
 
+# the phase-1 model offers at most about this many (event, start) pairs; beyond it the
+# starts are thinned to a coarser step (any subset of allowed starts stays valid)
+MAX_START_CHOICES = 10_000
+# phase 2 runs CP-SAT over (participant, session) pairs only up to this many
+MAX_ATTENDANCE_PAIRS = 250_000
+
+
+@dataclass
+class _Outcome:
+    starts: dict[str, int]
+    plan: dict
+    objective: int
+    bound: int
+    rank: tuple[int, int, int, int]  # partner meetings, new contacts, sessions, weight
+
+
+def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent]) -> int:
+    total = sum(int(e.allowed.sum()) for e in placeable)
+    step = grid.grid
+    while total * grid.grid / step > MAX_START_CHOICES and step < 120:
+        step *= 2
+    return step
+
+
 def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOptions) -> Schedule:
     """Place every session and meeting of the conference; see docs/solver.md."""
-    raise NotImplementedError("the solver is not built yet")
+    started = clock.monotonic()
+
+    def elapsed() -> float:
+        return clock.monotonic() - started
+
+    def report(phase: str, objective: float, bound: float) -> None:
+        if options.progress is not None:
+            options.progress(Progress(phase, float(objective), float(bound), elapsed()))
+
+    grid = TimeGrid(conference)
+    planned = plan_events(conference, matchmaking, grid)
+    events = {e.id: e for e in planned}
+    placeable = [e for e in planned if e.problem is None]
+    wants = wanted(conference)
+    wanted_by_city: dict[str, int] = defaultdict(int)
+    people = conference.participants_by_id
+    for session in conference.sessions:
+        for person in conference.participants:
+            w = conference.wanted_weight(person, session)
+            if w > 0:
+                wanted_by_city[person.city_id] += w
+
+    model = PlacementModel(
+        conference,
+        grid,
+        placeable,
+        wants,
+        step_minutes=_step_minutes(grid, placeable),
+        conflict_pairs_per_session=40 if sum(e.is_session for e in placeable) <= 150 else 12,
+    )
+    budget = max(1.0, options.time_limit - elapsed())
+    placement_budget = 0.5 * budget
+
+    def attend(result: PlacementResult) -> _Outcome:
+        days, host_weight = person_days(conference, grid, events, result.starts, wants)
+        host_by_city: dict[str, int] = defaultdict(int)
+        for eid in result.starts:
+            event = events[eid]
+            if event.session is None:
+                continue
+            for pid in event.people:
+                if pid in people:
+                    host_by_city[people[pid].city_id] += conference.wanted_weight(
+                        people[pid], event.session
+                    )
+        plan = assign(conference, events, days, wanted_by_city, host_by_city)
+        objective = host_weight + plan_weight(days, plan)
+        sessions = [events[eid] for eid in sorted(result.starts) if events[eid].is_session]
+        meetings = {eid: c for eid, c in result.starts.items() if not events[eid].is_session}
+        bound = attendance_bound(conference, grid, sessions, meetings, events, wants)
+        kinds = [events[eid].kind for eid in result.starts]
+        rank = (
+            kinds.count("partner_meeting"),
+            kinds.count("new_contact_meeting"),
+            len(sessions),
+            objective,
+        )
+        outcome = _Outcome(dict(result.starts), plan, objective, bound, rank)
+        outcome.days = days  # type: ignore[attr-defined]
+        outcome.host_by_city = host_by_city  # type: ignore[attr-defined]
+        report("schedule", objective, outcome.bound)
+        return outcome
+
+    def placement_progress(objective: float, bound: float) -> None:
+        report("placement", objective, bound)
+
+    first = model.greedy()
+    best = attend(first)
+    remaining = placement_budget - (elapsed() - (options.time_limit - budget))
+    if remaining > 0.5 and best.objective < best.bound:
+        second = model.solve(
+            seconds=remaining,
+            workers=options.workers,
+            seed=options.seed,
+            deterministic=options.deterministic,
+            hint=best.starts,
+            notify=placement_progress,
+        )
+        if second is not None and second.starts != best.starts:
+            candidate = attend(second)
+            if candidate.rank > best.rank:
+                best = candidate
+
+    # phase 2 polish: exact capacities and the fairness stage, when small enough
+    days = best.days  # type: ignore[attr-defined]
+    pairs = sum(len(d.options) for d in days)
+    capacity_binding = any(
+        events[sid].seats is not None
+        and sum(1 for d in days for o in d.options if o.session == sid) > (events[sid].seats or 0)
+        for sid in best.starts
+        if events[sid].is_session
+    )
+    time_left = options.time_limit - elapsed()
+    if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and time_left > 1.0:
+        polished = improve_with_cp_sat(
+            conference,
+            events,
+            days,
+            best.plan,
+            best.host_by_city,  # type: ignore[attr-defined]
+            dict(wanted_by_city),
+            seconds=time_left - 0.5,
+            workers=options.workers,
+            seed=options.seed,
+            deterministic=options.deterministic,
+            notify=lambda value: report(
+                "attendance", value + sum(best.host_by_city.values()), best.bound
+            ),  # type: ignore[attr-defined]
+        )
+        weight = sum(best.host_by_city.values()) + plan_weight(days, polished)  # type: ignore[attr-defined]
+        if weight >= best.objective:
+            best.plan = polished
+            best.objective = weight
+    report("done", best.objective, best.bound)
+    return build_schedule(
+        conference,
+        matchmaking,
+        grid,
+        events,
+        best.starts,
+        best.plan,
+        objective=best.objective,
+        bound=best.bound,
+        seconds=elapsed(),
+    )
+
+
+__all__ = ["Progress", "SolveOptions", "solve"]

@@ -1,0 +1,300 @@
+"""Phase 2: with every time fixed, who attends which session.
+
+Without capacities the problem falls apart into one small problem per participant and
+local day: choose at most (max_events_per_day − their fixed events that day) sessions,
+pairwise separated by the buffer and clear of their fixed events, of greatest weight. A
+dynamic programme over the day's sessions sorted by end solves it exactly. Capacities
+couple participants: full sessions are repaired by keeping the attendees who would lose
+most elsewhere (ties: the less satisfied city first), and, when the model is small
+enough, a CP-SAT model over every feasible (participant, session) pair improves the
+result and then raises the worst city's satisfaction without giving up total weight.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from ortools.sat.python import cp_model
+
+from scheduler.model import Conference
+from scheduler.solve.availability import TimeGrid
+from scheduler.solve.events import PlannedEvent
+
+
+@dataclass(frozen=True)
+class Option:
+    """A session a participant could attend: times in minutes from the grid's base."""
+
+    session: str
+    start: int
+    end: int
+    weight: int
+
+
+@dataclass
+class PersonDay:
+    """One participant's local day: what they could attend and how many more events fit."""
+
+    participant: str
+    city: str
+    day: date
+    room_left: int
+    options: list[Option] = field(default_factory=list)
+
+
+@dataclass
+class Attendance:
+    chosen: dict[str, set[str]]  # participant id -> sessions attended (not hosted)
+    weight: int  # attended weight, hosts included
+
+
+def person_days(
+    conference: Conference,
+    grid: TimeGrid,
+    events: dict[str, PlannedEvent],
+    starts: dict[str, int],
+    wanted: dict[str, list[tuple[str, int]]],
+) -> tuple[list[PersonDay], int]:
+    """Every participant-day with options, and the weight hosts bring to their own sessions."""
+    rules = conference.calendar
+    buffer = rules.buffer_minutes
+    people = conference.participants_by_id
+    fixed: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    host_weight = 0
+    for eid, cell in starts.items():
+        event = events[eid]
+        begin = cell * grid.grid
+        for pid in event.people:
+            fixed[pid].append((begin, begin + event.duration))
+            if event.session is not None and pid in people:
+                host_weight += conference.wanted_weight(people[pid], event.session)
+    options: dict[tuple[str, date], list[Option]] = defaultdict(list)
+    for eid in sorted(starts):
+        event = events[eid]
+        if event.session is None:
+            continue
+        cell = starts[eid]
+        begin = cell * grid.grid
+        end = begin + event.duration
+        for pid, w in wanted.get(eid, []):
+            person = people[pid]
+            if not grid.allowed_starts(grid.profile(person), event.length)[cell]:
+                continue
+            if any(b < end + buffer and begin < e + buffer for b, e in fixed.get(pid, ())):
+                continue
+            zone = ZoneInfo(conference.city_of(person).timezone)
+            options[(pid, grid.local_date(cell, zone))].append(Option(eid, begin, end, w))
+    fixed_per_day: dict[tuple[str, date], int] = defaultdict(int)
+    for pid, spans in fixed.items():
+        if pid not in people:
+            continue
+        zone = ZoneInfo(conference.city_of(people[pid]).timezone)
+        for begin, _end in spans:
+            fixed_per_day[(pid, grid.local_date(begin // grid.grid, zone))] += 1
+    days = []
+    for (pid, day), opts in sorted(options.items()):
+        left = rules.max_events_per_day - fixed_per_day.get((pid, day), 0)
+        if left > 0:
+            opts.sort(key=lambda o: (o.end, o.start, o.session))
+            days.append(PersonDay(pid, people[pid].city_id, day, left, opts))
+    return days, host_weight
+
+
+def best_day(
+    day: PersonDay, buffer: int, banned: set[str], price: Callable[[Option], float] | None = None
+) -> tuple[float, list[str]]:
+    """The heaviest set of at most ``room_left`` options, pairwise separated by the
+    buffer (dynamic programme over options sorted by end)."""
+    opts = [o for o in day.options if o.session not in banned]
+    if not opts:
+        return 0.0, []
+    ends = [o.end + buffer for o in opts]
+    cap = day.room_left
+    n = len(opts)
+    # value[i][k]: best weight using the first i options and at most k of them
+    value = [[0.0] * (cap + 1) for _ in range(n + 1)]
+    take = [[False] * (cap + 1) for _ in range(n + 1)]
+    previous = [bisect.bisect_right(ends, o.start) for o in opts]
+    for i, option in enumerate(opts, start=1):
+        gain = option.weight if price is None else price(option)
+        row, before = value[i], value[i - 1]
+        compatible = value[previous[i - 1]]
+        for k in range(cap + 1):
+            best = before[k]
+            if k and gain > 0 and compatible[k - 1] + gain > best:
+                row[k] = compatible[k - 1] + gain
+                take[i][k] = True
+            else:
+                row[k] = best
+    chosen: list[str] = []
+    i, k = n, cap
+    while i > 0 and k > 0:
+        if take[i][k]:
+            chosen.append(opts[i - 1].session)
+            i, k = previous[i - 1], k - 1
+        else:
+            i -= 1
+    return value[n][cap], sorted(chosen)
+
+
+def assign(
+    conference: Conference,
+    events: dict[str, PlannedEvent],
+    days: list[PersonDay],
+    wanted_by_city: dict[str, int],
+    host_weight_by_city: dict[str, int],
+) -> dict[tuple[str, date], list[str]]:
+    """Each participant's best days, then full sessions repaired (see module doc)."""
+    buffer = conference.calendar.buffer_minutes
+    banned: dict[tuple[str, date], set[str]] = defaultdict(set)
+    plan: dict[tuple[str, date], list[str]] = {}
+    weight_of = {(d.participant, o.session): o.weight for d in days for o in d.options}
+    by_key = {(d.participant, d.day): d for d in days}
+    for d in days:
+        plan[(d.participant, d.day)] = best_day(d, buffer, set())[1]
+    seats = {eid: e.seats for eid, e in events.items() if e.seats is not None}
+    closed: set[str] = set()
+    for _round in range(1000):
+        load: dict[str, list[tuple[str, date]]] = defaultdict(list)
+        for key, chosen in plan.items():
+            for sid in chosen:
+                load[sid].append(key)
+        over = sorted(sid for sid, keys in load.items() if sid in seats and len(keys) > seats[sid])
+        for sid, keys in load.items():
+            if sid in seats and len(keys) >= seats[sid]:
+                closed.add(sid)
+        if not over:
+            break
+        attended_by_city: dict[str, int] = defaultdict(int, host_weight_by_city)
+        for (pid, _day), chosen in plan.items():
+            for sid in chosen:
+                attended_by_city[by_key[(pid, _day)].city] += weight_of[(pid, sid)]
+        changed: set[tuple[str, date]] = set()
+        for sid in over:
+            ranked = []
+            for key in load[sid]:
+                d = by_key[key]
+                now, _ = best_day(d, buffer, banned[key] | (closed - set(plan[key])))
+                without, alternative = best_day(
+                    d, buffer, banned[key] | {sid} | (closed - set(plan[key]))
+                )
+                city_share = attended_by_city[d.city] / max(1, wanted_by_city.get(d.city, 1))
+                ranked.append((-(now - without), city_share, key, alternative))
+            ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+            for _loss, _share, key, alternative in ranked[seats[sid] :]:
+                banned[key].add(sid)
+                plan[key] = alternative
+                changed.add(key)
+        # re-plan the changed days so they do not take seats in sessions already full
+        for key in sorted(changed):
+            d = by_key[key]
+            keep = set(plan[key])
+            plan[key] = best_day(d, buffer, banned[key] | (closed - keep))[1]
+    return plan
+
+
+def improve_with_cp_sat(
+    conference: Conference,
+    events: dict[str, PlannedEvent],
+    days: list[PersonDay],
+    plan: dict[tuple[str, date], list[str]],
+    host_weight_by_city: dict[str, int],
+    wanted_by_city: dict[str, int],
+    seconds: float,
+    workers: int,
+    seed: int,
+    deterministic: bool,
+    notify: Callable[[float], None] | None,
+) -> dict[tuple[str, date], list[str]]:
+    """Maximise attended weight with capacities exactly, then the worst city's
+    satisfaction with the total held at the best found (a lexicographic second stage)."""
+    buffer = conference.calendar.buffer_minutes
+    model = cp_model.CpModel()
+    chosen: dict[tuple[str, date, str], cp_model.IntVar] = {}
+    per_session: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    by_city: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    total_terms = []
+    for d in days:
+        lits = []
+        for o in d.options:
+            lit = model.NewBoolVar(f"{d.participant} attends {o.session}")
+            chosen[(d.participant, d.day, o.session)] = lit
+            per_session[o.session].append(lit)
+            by_city[d.city].append((o.weight, lit))
+            total_terms.append((o.weight, lit))
+            lits.append((o, lit))
+        if len(lits) > d.room_left:
+            model.Add(sum(lit for _, lit in lits) <= d.room_left)
+        # sweep: options covering one moment (buffer included) exclude each other
+        points = sorted({o.start for o, _ in lits})
+        seen: set[tuple[int, ...]] = set()
+        for point in points:
+            clique = tuple(i for i, (o, _) in enumerate(lits) if o.start <= point < o.end + buffer)
+            if len(clique) > 1 and clique not in seen:
+                seen.add(clique)
+                model.AddAtMostOne(lits[i][1] for i in clique)
+    for sid, lits in per_session.items():
+        seats = events[sid].seats
+        if seats is not None and len(lits) > seats:
+            model.Add(sum(lits) <= seats)
+    for (pid, day, sid), lit in chosen.items():
+        model.AddHint(lit, sid in plan.get((pid, day), ()))
+    total = sum(w * lit for w, lit in total_terms)
+    model.Maximize(total)
+
+    class Reporter(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            if notify is not None:
+                notify(self.ObjectiveValue())
+
+    def run(share: float) -> cp_model.CpSolver | None:
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = max(1, workers)
+        params.random_seed = seed
+        if deterministic:
+            params.interleave_search = True
+            params.max_deterministic_time = max(0.2, seconds * share)
+        else:
+            params.max_time_in_seconds = max(0.2, seconds * share)
+        status = solver.Solve(model, Reporter())
+        return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+
+    solver = run(0.7)
+    if solver is None:
+        return plan
+    best = round(solver.ObjectiveValue())
+    values = {key: solver.BooleanValue(lit) for key, lit in chosen.items()}
+    # second stage: the worst city as well off as possible, total weight kept
+    cities = sorted(c for c in wanted_by_city if wanted_by_city[c] > 0)
+    if cities:
+        scale = 10_000
+        worst = model.NewIntVar(0, scale, "worst city satisfaction")
+        for city in cities:
+            attended = sum(w * lit for w, lit in by_city.get(city, [])) + host_weight_by_city.get(
+                city, 0
+            )
+            model.Add(worst * wanted_by_city[city] <= scale * attended)
+        model.Add(total >= best)
+        model.ClearHints()
+        for key, lit in chosen.items():
+            model.AddHint(lit, values[key])
+        model.Maximize(worst)
+        second = run(0.3)
+        if second is not None:
+            values = {key: second.BooleanValue(lit) for key, lit in chosen.items()}
+    result: dict[tuple[str, date], list[str]] = defaultdict(list)
+    for (pid, day, sid), on in values.items():
+        if on:
+            result[(pid, day)].append(sid)
+    return {key: sorted(v) for key, v in result.items()}
+
+
+def plan_weight(days: list[PersonDay], plan: dict[tuple[str, date], list[str]]) -> int:
+    weights = {(d.participant, d.day, o.session): o.weight for d in days for o in d.options}
+    return sum(weights[(pid, day, sid)] for (pid, day), sids in plan.items() for sid in sids)

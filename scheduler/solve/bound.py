@@ -1,0 +1,142 @@
+"""A proven upper bound on the attended weight, valid for EVERY placement of the
+scheduled sessions with the placed meetings held fixed.
+
+Relaxation (a transportation problem, solved exactly as a min-cost flow):
+- participant p may attend session e only if SOME allowed start of e (any grid start the
+  hosts, window, not_before/not_after and fixed_start allow) keeps p free and clear of
+  p's meetings by the buffer;
+- p attends at most Σ over p's local days of (events that fit that day − p's meetings
+  that day), minus the sessions p hosts; events that fit a day are at most
+  max_events_per_day and at most what the day's free hours hold;
+- a session takes at most capacity − hosts attendees.
+Overlaps between sessions are ignored, so the bound is ≥ the optimum of any placement.
+Hosts' own weight on their sessions is added as a constant (they always attend).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from scheduler.model import Conference
+from scheduler.solve.availability import TimeGrid
+from scheduler.solve.events import PlannedEvent
+
+
+def attendance_bound(
+    conference: Conference,
+    grid: TimeGrid,
+    sessions: list[PlannedEvent],
+    meetings: dict[str, int],
+    events: dict[str, PlannedEvent],
+    wanted: dict[str, list[tuple[str, int]]],
+) -> int:
+    """The bound described in the module doc. ``sessions`` are the scheduled sessions;
+    ``meetings`` the placed meetings (id -> start cell)."""
+    rules = conference.calendar
+    people = conference.participants_by_id
+    buffer = rules.buffer_minutes
+    g = grid.grid
+    meeting_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for mid, cell in meetings.items():
+        begin = cell * g
+        for pid in events[mid].people:
+            meeting_spans[pid].append((begin, begin + events[mid].duration))
+    hosted: dict[str, int] = defaultdict(int)
+    host_weight = 0
+    for event in sessions:
+        for pid in event.people:
+            hosted[pid] += 1
+            if pid in people and event.session is not None:
+                host_weight += conference.wanted_weight(people[pid], event.session)
+    shortest = min(
+        [e.duration for e in sessions] + [e.duration for e in events.values()], default=60
+    )
+    cell_minutes = np.arange(grid.cells) * g
+
+    # arcs: participant -> session, where some start keeps them free
+    arcs: dict[str, list[tuple[int, int]]] = defaultdict(list)  # pid -> (session index, w)
+    reach_cache: dict[tuple[object, str], bool] = {}
+    for j, event in enumerate(sessions):
+        for pid, w in wanted.get(event.id, []):
+            profile = grid.profile(people[pid])
+            spans = meeting_spans.get(pid)
+            if not spans:
+                key = (profile, event.id)
+                ok = reach_cache.get(key)
+                if ok is None:
+                    ok = bool((event.allowed & grid.allowed_starts(profile, event.length)).any())
+                    reach_cache[key] = ok
+            else:
+                starts = event.allowed & grid.allowed_starts(profile, event.length)
+                for begin, end in spans:
+                    clash = (cell_minutes < end + buffer) & (
+                        cell_minutes + event.duration + buffer > begin
+                    )
+                    starts &= ~clash
+                ok = bool(starts.any())
+            if ok:
+                arcs[pid].append((j, w))
+    if not arcs:
+        return host_weight
+
+    # how many sessions each participant can attend at most
+    limit: dict[str, int] = {}
+    window = grid.window_starts(0, conference.start, conference.end)
+    day_cells: dict[object, dict[object, int]] = {}
+    for pid in sorted(arcs):
+        person = people[pid]
+        zone = ZoneInfo(conference.city_of(person).timezone)
+        profile = grid.profile(person)
+        per_day = day_cells.get(profile)
+        if per_day is None:
+            per_day = defaultdict(int)
+            for cell in np.flatnonzero(grid.free_cells(profile) & window):
+                per_day[grid.local_date(int(cell), zone)] += 1
+            day_cells[profile] = per_day
+        taken: dict[object, int] = defaultdict(int)
+        for begin, _end in meeting_spans.get(pid, ()):
+            taken[grid.local_date(begin // g, zone)] += 1
+        room = 0
+        for day, count in per_day.items():
+            fits = (count * g + buffer) // (shortest + buffer)
+            room += max(0, min(rules.max_events_per_day, fits) - taken.get(day, 0))
+        limit[pid] = max(0, room - hosted.get(pid, 0))
+
+    flow = min_cost_flow.SimpleMinCostFlow()
+    source, sink = 0, 1
+    person_node = {pid: 2 + i for i, pid in enumerate(sorted(arcs))}
+    session_node = {j: 2 + len(person_node) + j for j in range(len(sessions))}
+    supply = sum(limit.values())
+    tails, heads, caps, costs = [], [], [], []
+
+    def arc(tail: int, head: int, cap: int, cost: int) -> None:
+        tails.append(tail)
+        heads.append(head)
+        caps.append(cap)
+        costs.append(cost)
+
+    arc(source, sink, supply, 0)  # seats left unused
+    for pid, node in person_node.items():
+        arc(source, node, limit[pid], 0)
+        for j, w in arcs[pid]:
+            arc(node, session_node[j], 1, -w)
+    for j, event in enumerate(sessions):
+        seats = event.seats
+        arc(session_node[j], sink, supply if seats is None else seats, 0)
+    flow.add_arcs_with_capacity_and_unit_cost(
+        np.array(tails, dtype=np.int64),
+        np.array(heads, dtype=np.int64),
+        np.array(caps, dtype=np.int64),
+        np.array(costs, dtype=np.int64),
+    )
+    flow.set_node_supply(source, supply)
+    flow.set_node_supply(sink, -supply)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        # fall back to the trivial bound: everyone attends everything reachable
+        return host_weight + sum(w for pid in arcs for _, w in arcs[pid])
+    return host_weight - int(flow.optimal_cost())

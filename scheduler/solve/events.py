@@ -1,0 +1,233 @@
+"""Sessions and meetings as one kind of thing to place: who must be there, how long it
+lasts, and at which grid cells it may start (or, when none, why not)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+
+from scheduler.model import (
+    Conference,
+    EventKind,
+    Matchmaking,
+    Meeting,
+    Participant,
+    Session,
+)
+from scheduler.solve.availability import TimeGrid, holiday_name, local_day_hours
+
+
+@dataclass
+class PlannedEvent:
+    """A session or meeting with its time rules resolved onto the grid."""
+
+    id: str
+    kind: EventKind
+    duration: int  # minutes
+    length: int  # cells
+    language: str
+    interpreted: bool
+    people: tuple[str, ...]  # hosts (sessions) or delegates (meetings), who must attend
+    session: Session | None = None
+    meeting: Meeting | None = None
+    fixed_cell: int | None = None
+    allowed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    problem: str | None = None  # why it cannot be placed at all, in words
+
+    @property
+    def is_session(self) -> bool:
+        return self.session is not None
+
+    @property
+    def people_role(self) -> str:
+        return "host" if self.is_session else "delegate"
+
+    @property
+    def seats(self) -> int | None:
+        """Attendees it may take besides its hosts; None = no limit."""
+        if self.session is None or self.session.capacity is None:
+            return None
+        return max(0, self.session.capacity - len(self.people))
+
+
+def describe_local(grid: TimeGrid, cell: int) -> str:
+    """A cell's start in the organiser's zone, as an organiser reads it."""
+    moment = grid.instant(cell).astimezone(grid.conference.zone)
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def why_not_free(
+    conference: Conference, grid: TimeGrid, person: Participant, cell: int, length: int
+) -> str:
+    """Why a person cannot be in an event of ``length`` cells starting at ``cell``."""
+    city = conference.city_of(person)
+    zone = city.zone
+    start = grid.instant(cell)
+    end = start + timedelta(minutes=length * grid.grid)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    day = local_start.date()
+    rules = conference.calendar
+    if day.weekday() not in rules.weekdays:
+        return f"{day:%A} {day.isoformat()} is not a conference day in {city.name}"
+    if rules.public_holidays:
+        name = holiday_name(city.country, city.region, day)
+        if name:
+            return (
+                f"{day.isoformat()} is a public holiday in {city.region or city.country} ({name})"
+            )
+    day_start, day_end = local_day_hours(conference, person.role)
+    if local_start.time() < day_start or local_end.date() != day or local_end.time() > day_end:
+        suffix = (
+            f" for role {person.role}"
+            if (day_start, day_end) != (rules.day_start, rules.day_end)
+            else ""
+        )
+        return (
+            f"{local_start:%H:%M}–{local_end:%H:%M} local time in {city.name} is outside the day "
+            f"hours {day_start:%H:%M}–{day_end:%H:%M}{suffix}"
+        )
+    for item in conference.unavailability:
+        if item.participant_id == person.id and item.start < end and start < item.end:
+            return "they are unavailable then" + (f" ({item.reason})" if item.reason else "")
+    return "they are not free then"
+
+
+def _window(
+    conference: Conference, grid: TimeGrid, duration: int, session: Session | None
+) -> np.ndarray:
+    first, last = conference.start, conference.end
+    if session is not None:
+        if session.not_before is not None:
+            first = max(first, session.not_before)
+        if session.not_after is not None:
+            last = min(last, session.not_after)
+    return grid.window_starts(duration, first, last)
+
+
+def _who(conference: Conference, pid: str, role: str) -> str:
+    person = conference.participants_by_id[pid]
+    city = conference.cities_by_id.get(person.city_id)
+    return f"{role} {pid}" + (f" of {city.name}" if city and role == "delegate" else "")
+
+
+def plan_events(
+    conference: Conference, matchmaking: Matchmaking, grid: TimeGrid
+) -> list[PlannedEvent]:
+    """Every session and meeting, with its allowed start cells or the reason it has none."""
+    planned: list[PlannedEvent] = []
+    everyone = conference.participants
+    for session in sorted(conference.sessions, key=lambda s: s.id):
+        planned.append(
+            PlannedEvent(
+                id=session.id,
+                kind=session.kind,
+                duration=session.duration_minutes,
+                length=grid.cells_for(session.duration_minutes),
+                language=session.language,
+                interpreted=session.interpreted,
+                people=tuple(sorted(set(session.hosts))),
+                session=session,
+            )
+        )
+    for meeting in sorted(matchmaking.meetings, key=lambda m: m.id):
+        planned.append(
+            PlannedEvent(
+                id=meeting.id,
+                kind=meeting.kind,
+                duration=meeting.duration_minutes,
+                length=grid.cells_for(meeting.duration_minutes),
+                language=meeting.language,
+                interpreted=meeting.interpreted,
+                people=tuple(sorted(set(meeting.delegates))),
+                meeting=meeting,
+            )
+        )
+    for event in planned:
+        _resolve_starts(conference, grid, event, everyone)
+    return planned
+
+
+def _resolve_starts(
+    conference: Conference, grid: TimeGrid, event: PlannedEvent, everyone: tuple[Participant, ...]
+) -> None:
+    people = [
+        conference.participants_by_id[p] for p in event.people if p in conference.participants_by_id
+    ]
+    role = event.people_role
+    what = "session" if event.is_session else "meeting"
+    window = _window(conference, grid, event.duration, event.session)
+    if not window.any():
+        event.problem = "its not_before/not_after leave no day inside the conference window"
+        event.allowed = window
+        return
+    if event.session is not None and event.session.fixed_start is not None:
+        fixed = event.session.fixed_start.astimezone(UTC)
+        exact = grid.cell_at(fixed)
+        cell = round(exact)
+        when = fixed.astimezone(conference.zone).strftime("%Y-%m-%d %H:%M")
+        if abs(exact - cell) > 1e-9 or not 0 <= cell < grid.cells:
+            event.problem = f"its fixed start {when} is not on the {grid.grid}-minute grid"
+        elif not window[cell]:
+            event.problem = f"its fixed start {when} is outside the days it may take place"
+        else:
+            for person in people:
+                if not grid.allowed_starts(grid.profile(person), event.length)[cell]:
+                    reason = why_not_free(conference, grid, person, cell, event.length)
+                    event.problem = f"{_who(conference, person.id, role)} cannot attend at its fixed start {when}: {reason}"
+                    break
+        mask = np.zeros(grid.cells, dtype=bool)
+        if event.problem is None:
+            mask[cell] = True
+            event.fixed_cell = cell
+        event.allowed = mask
+        return
+    allowed = window.copy()
+    for person in people:
+        own = grid.allowed_starts(grid.profile(person), event.length) & window
+        if not own.any():
+            event.problem = f"{_who(conference, person.id, role)} is unavailable on every day this {what} may take place"
+            event.allowed = own
+            return
+        allowed &= own
+    if not people:
+        allowed &= grid.everyone_starts(everyone, event.length)
+        if not allowed.any():
+            event.problem = f"no participant could attend at any time this {what} may take place"
+    elif not allowed.any():
+        if event.meeting is not None:
+            names = " and ".join(
+                conference.cities_by_id[c].name
+                for c in (event.meeting.city_a, event.meeting.city_b)
+            )
+            event.problem = (
+                f"no {event.duration}-minute time when all delegates of {names} are free"
+            )
+        else:
+            event.problem = f"no {event.duration}-minute time when all its hosts ({', '.join(event.people)}) are free"
+    event.allowed = allowed
+
+
+def wanted(conference: Conference) -> Mapping[str, list[tuple[str, int]]]:
+    """Per session id, the (participant id, w) of everyone with w > 0 who is not a host."""
+    result: dict[str, list[tuple[str, int]]] = {}
+    for session in conference.sessions:
+        hosts = set(session.hosts)
+        rows = []
+        for person in conference.participants:
+            if person.id in hosts:
+                continue
+            w = conference.wanted_weight(person, session)
+            if w > 0:
+                rows.append((person.id, w))
+        result[session.id] = rows
+    return result
+
+
+def utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+__all__ = ["PlannedEvent", "date", "describe_local", "plan_events", "wanted", "why_not_free"]

@@ -1,0 +1,409 @@
+"""Phase 1: when does each session and meeting take place (CP-SAT).
+
+One optional interval per event over its allowed starts; rooms and interpreters are
+cumulative resources; every host and delegate has a no-overlap over their events
+(lengthened by the buffer) and a per-local-day count. The objective places partner
+meetings first, then new-contact meetings, then sessions, then an estimate of the
+attended weight: for each session and start, the weight of everyone who wants it and is
+free then, minus a penalty for sessions with a shared audience that overlap.
+"""
+
+from __future__ import annotations
+
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from scheduler.model import Conference
+from scheduler.solve.availability import TimeGrid
+from scheduler.solve.events import PlannedEvent
+
+
+@dataclass
+class PlacementResult:
+    starts: dict[str, int]  # event id -> start cell, placed events only
+    estimate: float  # the attendance estimate of this placement (proxy units)
+
+
+def candidate_cells(grid: TimeGrid, event: PlannedEvent, step_minutes: int) -> list[int]:
+    """The starts offered to the model: allowed cells on a coarser step when asked (any
+    subset of the allowed starts keeps the schedule valid), all allowed cells otherwise."""
+    cells = np.flatnonzero(event.allowed)
+    if step_minutes > grid.grid and len(cells) > 1:
+        aligned = cells[(cells * grid.grid) % step_minutes == 0]
+        if len(aligned):
+            cells = aligned
+    return [int(c) for c in cells]
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Reports each solution; with ``settle`` set, stops that many seconds after the first
+    solution (a quick first placement, improved later with it as a hint)."""
+
+    def __init__(self, notify: Callable[[float, float], None] | None, settle: float | None):
+        super().__init__()
+        self.notify = notify
+        self.settle = settle
+        self.first: float | None = None
+
+    def on_solution_callback(self) -> None:
+        now = clock.monotonic()
+        if self.first is None:
+            self.first = now
+        if self.notify is not None:
+            self.notify(self.ObjectiveValue(), self.BestObjectiveBound())
+        if self.settle is not None and now - self.first >= self.settle:
+            self.StopSearch()
+
+
+class PlacementModel:
+    """The phase-1 CP-SAT model, built once and solved in rounds with hints."""
+
+    def __init__(
+        self,
+        conference: Conference,
+        grid: TimeGrid,
+        events: list[PlannedEvent],
+        wanted: dict[str, list[tuple[str, int]]],
+        step_minutes: int,
+        conflict_pairs_per_session: int,
+    ):
+        self.conference = conference
+        self.grid = grid
+        self.events = events
+        self._by_id = {e.id: e for e in events}
+        self.model = cp_model.CpModel()
+        self.presence: dict[str, cp_model.IntVar] = {}
+        self.start: dict[str, cp_model.IntVar] = {}
+        self.cands: dict[str, list[int]] = {}
+        self.values: dict[str, list[int]] = {}
+        self._estimate_terms: list[tuple[int, cp_model.IntVar]] = []
+        self.tables: dict[str, np.ndarray] = {}
+        self.shared: dict[tuple[str, str], int] = {}
+        self._build(wanted, step_minutes, conflict_pairs_per_session)
+
+    # -- building -------------------------------------------------------------------------
+    def _build(
+        self, wanted: dict[str, list[tuple[str, int]]], step: int, pairs_per_session: int
+    ) -> None:
+        m = self.model
+        grid = self.grid
+        rules = self.conference.calendar
+        rooms: list[cp_model.IntervalVar] = []
+        interpreted: list[cp_model.IntervalVar] = []
+        busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
+        per_day: dict[tuple[str, object], list[cp_model.IntVar]] = defaultdict(list)
+        people = self.conference.participants_by_id
+        for event in self.events:
+            cands = candidate_cells(grid, event, step)
+            self.cands[event.id] = cands
+            present = m.NewBoolVar(f"placed {event.id}")
+            start = m.NewIntVarFromDomain(cp_model.Domain.FromValues(cands), f"start {event.id}")
+            self.presence[event.id] = present
+            self.start[event.id] = start
+            room_span = m.NewOptionalFixedSizeIntervalVar(
+                start, event.length, present, f"in a room {event.id}"
+            )
+            rooms.append(room_span)
+            if event.interpreted:
+                interpreted.append(room_span)
+            # a host or delegate needs the buffer after each of their events
+            personal = -(-(event.duration + rules.buffer_minutes) // grid.grid)
+            person_span = m.NewOptionalFixedSizeIntervalVar(
+                start, personal, present, f"busy {event.id}"
+            )
+            for pid in event.people:
+                busy[pid].append(person_span)
+            # which local day it falls on, for every zone of its hosts/delegates
+            zones = sorted(
+                {self.conference.city_of(people[p]).timezone for p in event.people if p in people}
+            )
+            if not zones:
+                continue
+            from zoneinfo import ZoneInfo
+
+            groups: dict[tuple, list[int]] = defaultdict(list)
+            for cell in cands:
+                key = tuple(grid.local_date(cell, ZoneInfo(z)) for z in zones)
+                groups[key].append(cell)
+            if len(groups) == 1:
+                day_literals = {next(iter(groups)): present}
+            else:
+                day_literals = {}
+                for key, cells in sorted(groups.items()):
+                    lit = m.NewBoolVar(f"{event.id} on {key}")
+                    m.AddLinearExpressionInDomain(
+                        start, cp_model.Domain.FromValues(cells)
+                    ).OnlyEnforceIf(lit)
+                    day_literals[key] = lit
+                m.Add(sum(day_literals.values()) == present)
+            for pid in event.people:
+                if pid not in people:
+                    continue
+                zone_index = zones.index(self.conference.city_of(people[pid]).timezone)
+                for key, lit in day_literals.items():
+                    per_day[(pid, key[zone_index])].append(lit)
+        if rooms:
+            m.AddCumulative(rooms, [1] * len(rooms), self.conference.resources.rooms)
+        if interpreted:
+            m.AddCumulative(
+                interpreted, [1] * len(interpreted), self.conference.resources.interpreters
+            )
+        for spans in busy.values():
+            if len(spans) > 1:
+                m.AddNoOverlap(spans)
+        for lits in per_day.values():
+            if len(lits) > rules.max_events_per_day:
+                m.Add(sum(lits) <= rules.max_events_per_day)
+        self._objective(wanted, pairs_per_session)
+
+    def _attendance_tables(self, wanted: dict[str, list[tuple[str, int]]]) -> dict[str, np.ndarray]:
+        """Per session: for every cell, the weight of the people who want it and are free."""
+        grid = self.grid
+        people = self.conference.participants_by_id
+        tables: dict[str, np.ndarray] = {}
+        for event in self.events:
+            if event.session is None:
+                continue
+            by_profile: dict[object, int] = defaultdict(int)
+            for pid, w in wanted.get(event.id, []):
+                by_profile[grid.profile(people[pid])] += w
+            table = np.zeros(grid.cells, dtype=np.int64)
+            for profile, weight in by_profile.items():
+                table += weight * grid.allowed_starts(profile, event.length)
+            tables[event.id] = table
+        return tables
+
+    def _objective(self, wanted: dict[str, list[tuple[str, int]]], pairs_per_session: int) -> None:
+        m = self.model
+        sessions = [e for e in self.events if e.session is not None]
+        tables = self._attendance_tables(wanted)
+        self.tables = tables
+        terms: list[tuple[int, cp_model.IntVar]] = []
+        value_total = 0
+        for event in sessions:
+            cands = self.cands[event.id]
+            values = [int(tables[event.id][c]) for c in cands]
+            self.values[event.id] = values
+            top = max(values) if values else 0
+            value_total += top
+            if top == 0:
+                continue
+            value = m.NewIntVar(0, top, f"estimate {event.id}")
+            if len(cands) == 1:
+                m.Add(value == values[0]).OnlyEnforceIf(self.presence[event.id])
+            else:
+                index = m.NewIntVar(0, len(cands) - 1, f"start index {event.id}")
+                m.AddElement(index, cands, self.start[event.id])
+                raw = m.NewIntVar(0, top, f"estimate if placed {event.id}")
+                m.AddElement(index, values, raw)
+                m.Add(value <= raw)
+            m.Add(value <= top * self.presence[event.id])
+            terms.append((1, value))
+        penalty_total = 0
+        for (a, b), shared in self._shared_audience(wanted, sessions, pairs_per_session):
+            overlap = self._overlap_literal(a, b)
+            terms.append((-shared, overlap))
+            penalty_total += shared
+        self._estimate_terms = list(terms)
+        session_weight = value_total + penalty_total + 1
+        contact_weight = session_weight * (len(sessions) + 1)
+        nc = [e for e in self.events if e.kind == "new_contact_meeting"]
+        partner_weight = contact_weight * (len(nc) + 1)
+        for event in self.events:
+            weight = {
+                "partner_meeting": partner_weight,
+                "new_contact_meeting": contact_weight,
+            }.get(event.kind, session_weight)
+            terms.append((weight, self.presence[event.id]))
+        m.Maximize(sum(c * v for c, v in terms))
+
+    def _shared_audience(
+        self,
+        wanted: dict[str, list[tuple[str, int]]],
+        sessions: list[PlannedEvent],
+        per_session: int,
+    ) -> list[tuple[tuple[PlannedEvent, PlannedEvent], int]]:
+        """Pairs of sessions and Σ min(w_a, w_b) over people who want both: what is lost,
+        at most, when they overlap. Only the strongest pairs per session are kept."""
+        if len(sessions) < 2:
+            return []
+        index = {pid: i for i, pid in enumerate(sorted(self.conference.participants_by_id))}
+        weights = np.zeros((len(index), len(sessions)), dtype=np.int32)
+        for j, event in enumerate(sessions):
+            for pid, w in wanted.get(event.id, []):
+                weights[index[pid], j] = w
+        shared = np.zeros((len(sessions), len(sessions)), dtype=np.int64)
+        for level in range(1, int(weights.max(initial=0)) + 1):
+            at_least = (weights >= level).astype(np.float32)
+            shared += np.rint(at_least.T @ at_least).astype(np.int64)
+        np.fill_diagonal(shared, 0)
+        self.shared = {
+            (sessions[i].id, sessions[j].id): int(shared[i, j])
+            for i, j in zip(*np.nonzero(shared), strict=True)
+        }
+        chosen: set[tuple[int, int]] = set()
+        for i in range(len(sessions)):
+            order = np.argsort(-shared[i], kind="stable")[:per_session]
+            for j in order:
+                if shared[i, j] > 0:
+                    chosen.add((min(i, int(j)), max(i, int(j))))
+        return [((sessions[i], sessions[j]), int(shared[i, j])) for i, j in sorted(chosen)]
+
+    def _overlap_literal(self, a: PlannedEvent, b: PlannedEvent) -> cp_model.IntVar:
+        """True when a and b are not separated by at least the buffer (both placed)."""
+        m = self.model
+        grid = self.grid
+        buffer = self.conference.calendar.buffer_minutes
+        gap_a = -(-(a.duration + buffer) // grid.grid)
+        gap_b = -(-(b.duration + buffer) // grid.grid)
+        before = m.NewBoolVar(f"{a.id} before {b.id}")
+        after = m.NewBoolVar(f"{a.id} after {b.id}")
+        overlap = m.NewBoolVar(f"{a.id} overlaps {b.id}")
+        m.Add(self.start[a.id] + gap_a <= self.start[b.id]).OnlyEnforceIf(before)
+        m.Add(self.start[b.id] + gap_b <= self.start[a.id]).OnlyEnforceIf(after)
+        m.AddBoolOr([before, after, overlap, self.presence[a.id].Not(), self.presence[b.id].Not()])
+        return overlap
+
+    # -- solving --------------------------------------------------------------------------
+    def solve(
+        self,
+        seconds: float,
+        workers: int,
+        seed: int,
+        deterministic: bool,
+        hint: dict[str, int] | None,
+        notify: Callable[[float, float], None] | None = None,
+        settle: float | None = None,
+    ) -> PlacementResult | None:
+        self.model.ClearHints()
+        if hint:
+            for event in self.events:
+                cell = hint.get(event.id)
+                self.model.AddHint(self.presence[event.id], cell is not None)
+                if cell is not None:
+                    self.model.AddHint(self.start[event.id], cell)
+        solver = cp_model.CpSolver()
+        params = solver.parameters
+        params.num_workers = max(1, workers)
+        params.random_seed = seed
+        if deterministic:
+            params.interleave_search = True
+            params.max_deterministic_time = max(0.5, seconds)
+        else:
+            params.max_time_in_seconds = max(0.5, seconds)
+        status = solver.Solve(self.model, _Reporter(notify, None if deterministic else settle))
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None
+        starts = {
+            e.id: int(solver.Value(self.start[e.id]))
+            for e in self.events
+            if solver.BooleanValue(self.presence[e.id])
+        }
+        estimate = float(sum(c * solver.Value(v) for c, v in self._estimate_terms))
+        return PlacementResult(starts=starts, estimate=estimate)
+
+    # -- a quick greedy placement: the first schedule, and a hint for CP-SAT --------------
+    def greedy(self) -> PlacementResult:
+        """Events one by one (pinned, partner meetings, new contacts, then sessions by
+        wanted weight), each at its best feasible start: for a session the weight of the
+        people free then, minus what it loses to sessions already placed with a shared
+        audience (overlapping, or on the same day); for a meeting the quietest time."""
+        from zoneinfo import ZoneInfo
+
+        grid = self.grid
+        rules = self.conference.calendar
+        resources = self.conference.resources
+        people = self.conference.participants_by_id
+        n = grid.cells + 1
+        rooms = np.zeros(n, dtype=np.int32)
+        interpreters = np.zeros(n, dtype=np.int32)
+        busy: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
+        per_day: dict[tuple[str, object], int] = defaultdict(int)
+        zone_dates: dict[str, np.ndarray] = {}
+
+        def dates_in(zone: str) -> np.ndarray:
+            if zone not in zone_dates:
+                tz = ZoneInfo(zone)
+                zone_dates[zone] = np.array(
+                    [grid.local_date(c, tz).toordinal() for c in range(grid.cells)], dtype=np.int64
+                )
+            return zone_dates[zone]
+
+        organiser_dates = dates_in(self.conference.timezone)
+        order_kind = {"partner_meeting": 1, "new_contact_meeting": 2}
+        total_wanted = {
+            e.id: float(self.tables[e.id].max(initial=0))
+            for e in self.events
+            if e.id in self.tables
+        }
+
+        def priority(event: PlannedEvent) -> tuple:
+            pinned = 0 if event.fixed_cell is not None else 1
+            return (
+                pinned,
+                order_kind.get(event.kind, 3),
+                -total_wanted.get(event.id, 0),
+                len(self.cands[event.id]),
+                event.id,
+            )
+
+        placed: dict[str, int] = {}
+        for event in sorted(self.events, key=priority):
+            cands = np.array(self.cands[event.id], dtype=np.int64)
+            if not len(cands):
+                continue
+            ok = np.ones(len(cands), dtype=bool)
+            window = event.length
+            personal = -(-(event.duration + rules.buffer_minutes) // grid.grid)
+            for offset in range(window):
+                ok &= rooms[cands + offset] < resources.rooms
+                if event.interpreted:
+                    ok &= interpreters[cands + offset] < resources.interpreters
+            for pid in event.people:
+                if pid not in people:
+                    continue
+                mine = busy[pid]
+                for offset in range(personal):
+                    ok &= ~mine[np.minimum(cands + offset, n - 1)]
+                zone = self.conference.city_of(people[pid]).timezone
+                days = dates_in(zone)[cands]
+                full = np.array(
+                    [per_day[(pid, int(d))] >= rules.max_events_per_day for d in days], dtype=bool
+                )
+                ok &= ~full
+            if not ok.any():
+                continue
+            if event.session is not None:
+                score = self.tables[event.id][cands].astype(np.float64)
+                for other, cell in placed.items():
+                    shared = self.shared.get((event.id, other), 0)
+                    if not shared:
+                        continue
+                    other_event = self._by_id[other]
+                    other_personal = -(-(other_event.duration + rules.buffer_minutes) // grid.grid)
+                    overlapping = (cands > cell - personal) & (cands < cell + other_personal)
+                    score -= shared * overlapping
+                    score -= 0.3 * shared * (organiser_dates[cands] == organiser_dates[cell])
+            else:
+                score = np.zeros(len(cands))
+                for offset in range(window):
+                    score -= rooms[cands + offset]
+            score = np.where(ok, score, -np.inf)
+            best = int(np.argmax(score))  # first of the best: the earliest
+            cell = int(cands[best])
+            placed[event.id] = cell
+            rooms[cell : cell + window] += 1
+            if event.interpreted:
+                interpreters[cell : cell + window] += 1
+            for pid in event.people:
+                if pid not in people:
+                    continue
+                busy[pid][cell : cell + personal] = True
+                zone = self.conference.city_of(people[pid]).timezone
+                per_day[(pid, int(dates_in(zone)[cell]))] += 1
+        return PlacementResult(starts=placed, estimate=0.0)
