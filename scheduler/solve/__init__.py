@@ -142,7 +142,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     first = model.greedy()
     best = attend(first)
     remaining = placement_budget - (elapsed() - (options.time_limit - budget))
-    if remaining > 0.5 and best.objective < best.bound:
+    if remaining > 0.5 and (best.objective < best.bound or len(best.starts) < len(placeable)):
         second = model.solve(
             seconds=remaining,
             workers=options.workers,

@@ -1,0 +1,278 @@
+"""The solver on small conferences built in code; every schedule is verified by the
+independent checker and its bound must hold."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
+
+from scheduler.check import check
+from scheduler.model import (
+    Conference,
+    Matchmaking,
+    Meeting,
+    Resources,
+    Schedule,
+    satisfaction,
+)
+from scheduler.solve import Progress, SolveOptions, solve
+from tests.builders import (
+    CANAKKALE,
+    KILIS,
+    MANNHEIM,
+    OSNABRUECK,
+    calendar,
+    conference,
+    participant,
+    session,
+)
+
+NO_MEETINGS = Matchmaking(meetings=(), matches=(), impossible=())
+CITIES = (OSNABRUECK, CANAKKALE, MANNHEIM, KILIS)
+
+
+def solved(conf: Conference, mm: Matchmaking = NO_MEETINGS, **options: object) -> Schedule:
+    """Solve, and hold every schedule to the checker and to an honest bound."""
+    schedule = solve(conf, mm, SolveOptions(time_limit=options.pop("time_limit", 5.0), **options))  # type: ignore[arg-type]
+    assert check(conf, mm, schedule) == []
+    assert schedule.bound >= schedule.objective
+    assert schedule.status == ("OPTIMAL" if schedule.objective == schedule.bound else "FEASIBLE")
+    return schedule
+
+
+def attendees(schedule: Schedule, event_id: str) -> set[str]:
+    return {a.participant_id for a in schedule.attendees_of(event_id)}
+
+
+def meeting(
+    city_a: str, city_b: str, delegates: tuple[str, ...], minutes: int = 45, language: str = "de-tr"
+) -> Meeting:
+    return Meeting(
+        id=f"pm-{city_a}-{city_b}",
+        kind="partner_meeting",
+        city_a=city_a,
+        city_b=city_b,
+        delegates=delegates,
+        language=language,  # type: ignore[arg-type]
+        duration_minutes=minutes,
+        titles={"de": "Partnertreffen", "tr": "Toplantı", "en": "Partner meeting"},
+        score=1.0,
+        reasons={"de": "", "tr": "", "en": ""},
+    )
+
+
+def at(day: int, hour: int, minute: int = 0) -> datetime:
+    """A UTC instant in June 2020."""
+    return datetime(2020, 6, day, hour, minute, tzinfo=UTC)
+
+
+def test_holiday_in_one_region_only() -> None:
+    # 11 June 2020 is Fronleichnam in Baden-Württemberg (Mannheim), not in Lower Saxony
+    conf = conference(
+        cities=CITIES,
+        participants=[
+            participant("osn1", "osn"),
+            participant("man1", "man"),
+            participant("man2", "man"),
+        ],
+        sessions=[
+            session(
+                "s-osn", hosts=("osn1",), not_before=date(2020, 6, 11), not_after=date(2020, 6, 11)
+            ),
+            session(
+                "s-man", hosts=("man2",), not_before=date(2020, 6, 11), not_after=date(2020, 6, 11)
+            ),
+        ],
+    )
+    schedule = solved(conf)
+    assert schedule.events_by_id["s-osn"].start.date() == date(2020, 6, 11)
+    assert "man1" not in attendees(schedule, "s-osn")  # the Mannheim attendee has a holiday
+    (left_out,) = schedule.unscheduled
+    assert left_out.item_id == "s-man"
+    assert "man2" in left_out.reason
+
+
+def test_youth_host_only_after_school() -> None:
+    conf = conference(
+        participants=[participant("y1", "osn", role="youth", interests={"youth": 3})],
+        sessions=[session("s1", theme="youth", hosts=("y1",))],
+    )
+    schedule = solved(conf)
+    start = schedule.events_by_id["s1"].start
+    assert start.time() >= time(12, 0)  # 14:00 in Berlin (UTC+2)
+
+
+def test_interpreter_shortage_never_overlaps() -> None:
+    conf = conference(
+        resources=Resources(rooms=4, interpreters=1),
+        participants=[participant(f"p{i}", "osn", languages=("de",)) for i in range(3)],
+        sessions=[
+            session(
+                f"s{i}",
+                language="de-tr",
+                duration=180,
+                not_before=date(2020, 6, 3),
+                not_after=date(2020, 6, 3),
+            )
+            for i in range(3)
+        ],
+    )
+    schedule = solved(conf)
+    events = sorted(schedule.events, key=lambda e: e.start)
+    assert len(events) == 3  # 09:00-18:00 holds exactly three three-hour sessions in a row
+    for a, b in itertools.pairwise(events):
+        assert a.end <= b.start
+
+
+def test_meeting_across_two_time_zones_fits_both_local_days() -> None:
+    conf = conference(
+        participants=[
+            participant("d-osn", "osn", role="administration"),
+            participant("d-can", "can", role="administration", languages=("tr",)),
+        ],
+    )
+    # eight hours: only 07:00-15:00 UTC is inside 09:00-18:00 in both Berlin and Istanbul
+    mm = Matchmaking(
+        meetings=(meeting("can", "osn", ("d-can", "d-osn"), minutes=480),),
+        matches=(),
+        impossible=(),
+    )
+    schedule = solved(conf, mm)
+    event = schedule.events_by_id["pm-can-osn"]
+    assert (event.start.time(), event.end.time()) == (time(7, 0), time(15, 0))
+    assert attendees(schedule, "pm-can-osn") == {"d-osn", "d-can"}
+
+
+def test_meeting_without_common_time_names_both_cities() -> None:
+    conf = conference(
+        participants=[
+            participant("d-osn", "osn", role="administration"),
+            participant("d-can", "can", role="administration", languages=("tr",)),
+        ],
+    )
+    mm = Matchmaking(
+        meetings=(meeting("can", "osn", ("d-can", "d-osn"), minutes=9 * 60),),
+        matches=(),
+        impossible=(),
+    )
+    schedule = solved(conf, mm)
+    (left_out,) = schedule.unscheduled
+    assert "Osnabrück" in left_out.reason and "Çanakkale" in left_out.reason
+
+
+def test_capacity_is_respected() -> None:
+    conf = conference(
+        participants=[participant("host", "osn")] + [participant(f"p{i}", "osn") for i in range(5)],
+        sessions=[session("s1", hosts=("host",), capacity=3)],
+    )
+    schedule = solved(conf)
+    assert len(attendees(schedule, "s1")) == 3
+    assert schedule.status == "OPTIMAL"  # two seats, every wanting person weighs the same
+
+
+def test_host_double_booked_by_two_pins_leaves_one_out_with_the_host_named() -> None:
+    conf = conference(
+        participants=[participant("p003", "osn")],
+        sessions=[
+            session("s01", hosts=("p003",), fixed_start=at(3, 7)),
+            session("s02", hosts=("p003",), fixed_start=at(3, 7, 30)),
+        ],
+    )
+    schedule = solved(conf)
+    assert len(schedule.events) == 1
+    (left_out,) = schedule.unscheduled
+    assert "p003" in left_out.reason
+    kept = schedule.events[0].event_id
+    assert kept in left_out.reason
+
+
+def test_pin_on_a_weekend_or_holiday_is_left_out_with_a_reason() -> None:
+    conf = conference(
+        cities=CITIES,
+        participants=[participant("osn1", "osn"), participant("man1", "man")],
+        sessions=[
+            session("weekend", hosts=("osn1",), fixed_start=at(6, 8)),  # Saturday
+            session("holiday", hosts=("man1",), fixed_start=at(11, 8)),  # Fronleichnam in BW
+        ],
+    )
+    schedule = solved(conf)
+    reasons = {u.item_id: u.reason for u in schedule.unscheduled}
+    assert set(reasons) == {"weekend", "holiday"}
+    assert "osn1" in reasons["weekend"] and "Saturday" in reasons["weekend"]
+    assert "man1" in reasons["holiday"] and "holiday" in reasons["holiday"]
+
+
+def test_buffer_between_two_sessions_of_one_person() -> None:
+    conf = conference(
+        participants=[participant("p1", "osn")],
+        sessions=[
+            session("s1", fixed_start=at(3, 7)),
+            session("s2", fixed_start=at(3, 8)),  # starts when s1 ends: no 15-minute buffer
+        ],
+    )
+    schedule = solved(conf)
+    assert len(schedule.attendance_of("p1")) == 1
+
+
+def test_at_most_max_events_per_day() -> None:
+    conf = conference(
+        participants=[participant("p1", "osn")],
+        sessions=[session(f"s{i}", fixed_start=at(3, 7 + 2 * i)) for i in range(4)],
+    )
+    schedule = solved(conf)
+    assert len(schedule.attendance_of("p1")) == 3
+    assert schedule.objective == 6
+
+
+def test_sessions_of_one_audience_are_spread_so_everyone_attends_everything() -> None:
+    conf = conference(
+        calendar=calendar(max_events_per_day=2),
+        end=date(2020, 6, 5),
+        participants=[participant(f"p{i}", "osn", interests={"digital": 3}) for i in range(4)],
+        sessions=[session(f"s{i}") for i in range(6)],
+    )
+    schedule = solved(conf)
+    # three days, two per day: only placing them two a day lets everyone attend all six
+    assert schedule.objective == 4 * 6 * 3
+    assert schedule.status == "OPTIMAL"
+
+
+def test_deterministic_mode_gives_identical_schedules() -> None:
+    conf = conference(
+        participants=[
+            participant(f"p{i}", "osn" if i % 2 else "can", languages=("de", "tr"))
+            for i in range(6)
+        ],
+        sessions=[session(f"s{i}", capacity=3, language="de-tr") for i in range(5)],
+    )
+    first = solved(conf, deterministic=True, time_limit=3.0)
+    second = solved(conf, deterministic=True, time_limit=3.0)
+    assert replace(first, solve_seconds=0) == replace(second, solve_seconds=0)
+
+
+def test_fairness_never_costs_total_weight() -> None:
+    # one seat: Osnabrück's person wants it more (3) than Çanakkale's (1); fairness would
+    # prefer Çanakkale, but the total comes first
+    osn = participant("p-osn", "osn", languages=("de", "tr"), interests={"digital": 3})
+    can = participant("p-can", "can", languages=("de", "tr"), interests={"digital": 1})
+    host = participant("host", "osn", interests={"digital": 0})
+    conf = conference(
+        participants=[host, osn, can], sessions=[session("s1", hosts=("host",), capacity=2)]
+    )
+    schedule = solved(conf)
+    assert attendees(schedule, "s1") == {"host", "p-osn"}
+    assert schedule.objective == 3 and schedule.status == "OPTIMAL"
+    assert satisfaction(conf, schedule).overall == 0.75
+
+
+def test_progress_is_reported_with_honest_numbers() -> None:
+    lines: list[Progress] = []
+    conf = conference(
+        participants=[participant(f"p{i}", "osn") for i in range(3)],
+        sessions=[session(f"s{i}") for i in range(3)],
+    )
+    schedule = solved(conf, progress=lines.append)
+    complete = [p for p in lines if p.phase in ("schedule", "done")]
+    assert complete and complete[-1].objective == schedule.objective
+    assert all(p.bound >= p.objective for p in complete)
