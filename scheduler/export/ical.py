@@ -40,7 +40,6 @@ from scheduler.model import (
     City,
     Conference,
     Matchmaking,
-    Participant,
     Schedule,
     ScheduledEvent,
     pick_title,
@@ -178,36 +177,38 @@ class _Writer:
         last = max([conference.end] + [e.end.date() for e in self.events])
         self.window = (first, last)
         self.timezones: dict[str, Timezone] = {}  # built once, shared by every file
+        self.serialised: dict[tuple[str, str | None], bytes] = {}  # see _event_ical
+        self.invite_heads: dict[str, Calendar] = {}  # by zone: all but the event
+        self.language = calendar_language(conference)  # of conference.ics
 
     # -- calendars -------------------------------------------------------------------------
 
-    def conference_feed(self) -> Calendar:
-        language = calendar_language(self.conference)
-        cal = self._calendar("PUBLISH", self.conference.name, self.conference.timezone)
-        self._add_timezones(cal, [self.conference.timezone])
-        for event in self.events:
-            cal.add_component(self._event(event, language, self.conference.zone, reader=None))
-        return cal
+    def conference_feed(self) -> bytes:
+        zone = self.conference.timezone
+        cal = self._calendar("PUBLISH", self.conference.name, zone)
+        self._add_timezones(cal, [zone])
+        return _with_events(cal, [self._event_ical(event, None) for event in self.events])
 
-    def personal_feed(self, participant_id: str) -> Calendar:
+    def personal_feed(self, participant_id: str) -> bytes:
         participant = self.conference.participants_by_id[participant_id]
         city = self.conference.city_of(participant)
         name = f"{self.conference.name} – {participant.name}"
         cal = self._calendar("PUBLISH", name, city.timezone)
         self._add_timezones(cal, [city.timezone])
-        for event in self.agenda[participant_id]:
-            cal.add_component(self._event(event, city.language, city.zone, reader=participant))
-        return cal
+        events = [self._event_ical(event, city) for event in self.agenda[participant_id]]
+        return _with_events(cal, events)
 
-    def invite(self, participant_id: str, event: ScheduledEvent) -> Calendar:
+    def invite(self, participant_id: str, event: ScheduledEvent) -> bytes:
         participant = self.conference.participants_by_id[participant_id]
         city = self.conference.city_of(participant)
-        cal = self._calendar("REQUEST", None, None)
-        self._add_timezones(cal, [city.timezone])
-        vevent = self._event(event, city.language, city.zone, reader=participant)
+        if city.timezone not in self.invite_heads:
+            cal = self._calendar("REQUEST", None, None)
+            self._add_timezones(cal, [city.timezone])
+            self.invite_heads[city.timezone] = cal
+        people = Event()
         organizer = vCalAddress(f"mailto:{self.conference.organizer.email}")
         organizer.params["CN"] = self.conference.organizer.name
-        vevent.add("ORGANIZER", organizer)
+        people.add("ORGANIZER", organizer)
         # Privacy: a session invite names only its recipient; a meeting invite names
         # every member of the meeting, because they meet each other.
         if event.kind in SESSION_KINDS:
@@ -217,9 +218,9 @@ class _Writer:
         else:
             members = self.by_event[event.event_id]
         for attendance in members:
-            vevent.add("ATTENDEE", self._attendee(attendance))
-        cal.add_component(vevent)
-        return cal
+            people.add("ATTENDEE", self._attendee(attendance))
+        vevent = _with_properties(self._event_ical(event, city), people)
+        return _with_events(self.invite_heads[city.timezone], [vevent])
 
     # -- pieces ----------------------------------------------------------------------------
 
@@ -252,14 +253,20 @@ class _Writer:
         address.params["RSVP"] = "TRUE"
         return address
 
-    def _event(
-        self,
-        event: ScheduledEvent,
-        language: str,
-        zone: ZoneInfo,
-        reader: Participant | None,
-    ) -> Event:
-        """One VEVENT as ``reader`` (None: the conference feed) sees it, without people."""
+    def _event_ical(self, event: ScheduledEvent, city: City | None) -> bytes:
+        """The serialised VEVENT of ``_event``. Serialising is the slow part (icalendar
+        folds character by character) and an event reads the same in every feed of one
+        city, so it is done once per event and city."""
+        key = (event.event_id, city.id if city else None)
+        if key not in self.serialised:
+            self.serialised[key] = self._event(event, city).to_ical()
+        return self.serialised[key]
+
+    def _event(self, event: ScheduledEvent, city: City | None) -> Event:
+        """One VEVENT as a reader in ``city`` sees it (None: the conference feed), without
+        people: in the city's language and zone."""
+        language = city.language if city else self.language
+        zone = city.zone if city else self.conference.zone
         summary = event.title(language)
         vevent = Event()
         vevent.add("UID", uid(self.conference, event.event_id))
@@ -268,7 +275,7 @@ class _Writer:
         vevent.add("DTSTART", event.start.astimezone(zone))
         vevent.add("DTEND", event.end.astimezone(zone))
         vevent.add("SUMMARY", summary)
-        vevent.add("DESCRIPTION", self._description(event, language, reader))
+        vevent.add("DESCRIPTION", self._description(event, language, city))
         url = self.conference.meeting_url_for(event.event_id)
         if url:
             vevent.add("URL", url)
@@ -287,7 +294,7 @@ class _Writer:
         theme = self.conference.themes_by_id.get(event.theme or "")
         return theme.name(language) if theme else WORDS[language][event.kind]
 
-    def _description(self, event: ScheduledEvent, language: str, reader: Participant | None) -> str:
+    def _description(self, event: ScheduledEvent, language: str, reader: City | None) -> str:
         words = WORDS[language]
         lines: list[str] = [words[event.kind]]
         theme = self.conference.themes_by_id.get(event.theme or "")
@@ -312,27 +319,26 @@ class _Writer:
         return "\n".join(lines)
 
     def _delegations(
-        self, event: ScheduledEvent, reader: Participant | None
+        self, event: ScheduledEvent, reader: City | None
     ) -> list[tuple[City, list[str]]]:
         """The meeting's members by city, the reader's own city first; names only."""
         by_city: dict[str, list[str]] = {}
         for attendance in self.by_event[event.event_id]:
             person = self.conference.participants_by_id[attendance.participant_id]
             by_city.setdefault(person.city_id, []).append(person.name)
-        own = reader.city_id if reader else None
+        own = reader.id if reader else None
         order = sorted(by_city, key=lambda city_id: (city_id != own, city_id))
         return [(self.conference.cities_by_id[c], by_city[c]) for c in order]
 
-    def _times(self, event: ScheduledEvent, language: str, reader: Participant | None) -> str:
+    def _times(self, event: ScheduledEvent, language: str, reader: City | None) -> str:
         """Start–end in every place that matters to the reader, their own first: both
         cities of a meeting; for a session the reader's city and the organiser's zone."""
         places: list[tuple[str, ZoneInfo]] = []
         if event.kind in SESSION_KINDS:
             if reader is not None:
-                city = self.conference.city_of(reader)
-                places.append((city.name, city.zone))
+                places.append((reader.name, reader.zone))
             organiser = self.conference.timezone
-            if reader is None or self.conference.city_of(reader).timezone != organiser:
+            if reader is None or reader.timezone != organiser:
                 label = get_timezone_location(organiser, locale=language, return_city=True)
                 places.append((label, self.conference.zone))
         else:
@@ -488,6 +494,24 @@ def _as_utc(stamp: datetime) -> datetime:
     return stamp.astimezone(UTC)
 
 
-def _write(path: Path, cal: Calendar) -> None:
+def _with_events(cal: Calendar, events: Iterable[bytes]) -> bytes:
+    """``cal`` serialised with the serialised ``events`` as its last components."""
+    end = b"END:VCALENDAR\r\n"
+    head = cal.to_ical()
+    if not head.endswith(end):
+        raise ValueError("unexpected serialisation of a calendar")
+    return head[: -len(end)] + b"".join(events) + end
+
+
+def _with_properties(vevent: bytes, extra: Event) -> bytes:
+    """A serialised VEVENT with the properties of ``extra`` added after its own (before
+    its VALARM: RFC 5545 puts a component's properties before its subcomponents)."""
+    lines = extra.to_ical().split(b"\r\n")
+    properties = b"\r\n".join(lines[1:-2]) + b"\r\n"  # without BEGIN/END:VEVENT
+    alarm = vevent.index(b"BEGIN:VALARM\r\n")
+    return vevent[:alarm] + properties + vevent[alarm:]
+
+
+def _write(path: Path, content: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(cal.to_ical())
+    path.write_bytes(content)
