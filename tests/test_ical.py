@@ -18,15 +18,26 @@ import icalendar
 import pytest
 
 from scheduler.export.ical import uid, vtimezone, write_calendars
+from scheduler.matchmaking import match
 from scheduler.model import (
     Attendance,
     Conference,
     Matchmaking,
     Meeting,
+    Partnership,
     Schedule,
     ScheduledEvent,
 )
-from tests.builders import conference, participant, session
+from scheduler.solve import SolveOptions, solve
+from tests.builders import (
+    CANAKKALE,
+    KILIS,
+    MANNHEIM,
+    OSNABRUECK,
+    conference,
+    participant,
+    session,
+)
 from tests.conftest import require
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
@@ -654,3 +665,80 @@ def test_caldav_server_stores_and_returns_every_personal_event(
                 for a in schedule.attendance_of(person)
             }
             assert got == expected, person
+
+
+# -- a solved conference ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def solved(tmp_path_factory: pytest.TempPathFactory) -> tuple[Conference, Schedule, Path]:
+    """Four cities (two partnerships, two new contacts), three sessions, solved for real."""
+    people = [
+        participant("osn-a", "osn", role="administration", name="Jürgen Groß"),
+        participant("osn-e", "osn", interests={"digital": 3, "urban": 2}),
+        participant("man-a", "man", role="administration", languages=("de", "en")),
+        participant("can-a", "can", role="administration", languages=("tr",), name="Ayşe Yılmaz"),
+        participant(
+            "can-y", "can", role="youth", languages=("tr",), interests={"digital": 3, "youth": 3}
+        ),
+        participant("kil-a", "kil", role="administration", languages=("tr", "en")),
+    ]
+    sessions = [
+        session(
+            "s-digital",
+            kind="plenary",
+            language="de-tr",
+            titles={"de": "Digitale Straße & <Çanakkale>", "tr": "Dijital şehir & <İzmir>"},
+        ),
+        session("s-urban", theme="urban", language="de"),
+        session("s-youth", theme="youth", language="tr", duration=90),
+    ]
+    conf = conference(
+        cities=(OSNABRUECK, CANAKKALE, MANNHEIM, KILIS),
+        partnerships=(Partnership("can", "osn"), Partnership("kil", "man")),
+        participants=people,
+        sessions=sessions,
+    )
+    matchmaking = match(conf)
+    schedule = solve(conf, matchmaking, SolveOptions(time_limit=20, deterministic=True, workers=1))
+    folder = tmp_path_factory.mktemp("solved")
+    write_calendars(conf, matchmaking, schedule, folder, stamp=STAMP)
+    return conf, schedule, folder
+
+
+def test_solved_conference_calendars_follow_the_schedule(
+    solved: tuple[Conference, Schedule, Path],
+) -> None:
+    conf, schedule, folder = solved
+    assert any(e.kind == "new_contact_meeting" for e in schedule.events)
+    everything = vevents(read(folder / "calendars" / "conference.ics"))
+    assert len(everything) == len(schedule.events)
+    people = {a.participant_id for a in schedule.attendance}
+    assert {p.stem for p in publish_files(folder)} == people | {"conference"}
+    for person in people:
+        feed = vevents(read(folder / "calendars" / f"{person}.ics"))
+        mine = schedule.attendance_of(person)
+        assert {str(e["UID"]) for e in feed} == {uid(conf, a.event_id) for a in mine}
+        for attendance in mine:
+            invite = vevents(read(folder / "invites" / person / f"{attendance.event_id}.ics"))[0]
+            invited = (
+                invite["ATTENDEE"] if isinstance(invite["ATTENDEE"], list) else [invite["ATTENDEE"]]
+            )
+            members = schedule.attendees_of(attendance.event_id)
+            if schedule.events_by_id[attendance.event_id].kind in ("plenary", "workshop"):
+                members = (attendance,)
+            expected = {
+                f"mailto:{conf.participants_by_id[m.participant_id].email}" for m in members
+            }
+            assert {str(a) for a in invited} == expected
+
+
+def test_solved_conference_calendars_read_right_in_ical_js_and_libical(
+    solved: tuple[Conference, Schedule, Path],
+) -> None:
+    _, schedule, folder = solved
+    for row in ical_js(all_files(folder)):
+        event = schedule.events_by_id[row["uid"].split("@")[0]]
+        assert (row["start"], row["end"]) == (iso(event.start), iso(event.end)), row
+    for path, result in libical(invite_files(folder)).items():
+        assert result["ok"] and not result["parse_errors"] and not result["itip_errors"], path
