@@ -252,8 +252,10 @@ def generate(folder: Path, *, cities: int, participants: int, sessions: int, see
 
     Half the cities are German, half Turkish; about ``cities / 2`` German–Turkish
     partnerships; every city with a partnership has a delegate. Rooms and interpreters
-    grow with the number of events. The same arguments give byte-identical files.
-    Raises UserError for sizes that make no conference.
+    grow with the number of events. Up to about 40 sessions use the four themes of 2020;
+    bigger conferences get narrower themes too (about ten sessions a theme), so that
+    nobody wants more sessions than fit in ten days. The same arguments give
+    byte-identical files. Raises UserError for sizes that make no conference.
     """
     _check_sizes(cities, participants, sessions)
     folder = Path(folder)
