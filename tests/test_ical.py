@@ -3,6 +3,7 @@ read back by icalendar and by real clients (ical.js, libical, a CalDAV server)."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import socket
@@ -381,6 +382,16 @@ def test_lines_are_crlf_folded_at_75_octets_utf8(written: Path) -> None:
         assert max(len(line) for line in lines) <= 75, path
     # Folding never splits a character: the tricky title survives every file.
     assert TRICKY_TR in str(vevents(read(written / "calendars" / "can-youth.ics"))[0]["SUMMARY"])
+
+
+def test_without_meeting_url_no_link_is_written(tmp_path: Path) -> None:
+    conf, matchmaking, schedule = example()
+    conf = dataclasses.replace(conf, meeting_url=None)
+    write_calendars(conf, matchmaking, schedule, tmp_path, stamp=STAMP)
+    for path in all_files(tmp_path):
+        for event in vevents(read(path)):
+            assert "URL" not in event and "LOCATION" not in event
+            assert "https://" not in str(event["DESCRIPTION"])
 
 
 def test_same_schedule_and_stamp_write_identical_files(tmp_path: Path) -> None:
