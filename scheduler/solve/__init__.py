@@ -139,7 +139,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     def placement_progress(objective: float, bound: float) -> None:
         report("placement", objective, bound)
 
-    first = model.greedy()
+    first = model.greedy(wants)
     best = attend(first)
     remaining = placement_budget - (elapsed() - (options.time_limit - budget))
     if remaining > 0.5 and (best.objective < best.bound or len(best.starts) < len(placeable)):

@@ -21,6 +21,7 @@ from ortools.sat.python import cp_model
 from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.greedy import GreedyPlacer
 
 
 @dataclass
@@ -307,103 +308,9 @@ class PlacementModel:
         estimate = float(sum(c * solver.Value(v) for c, v in self._estimate_terms))
         return PlacementResult(starts=starts, estimate=estimate)
 
-    # -- a quick greedy placement: the first schedule, and a hint for CP-SAT --------------
-    def greedy(self) -> PlacementResult:
-        """Events one by one (pinned, partner meetings, new contacts, then sessions by
-        wanted weight), each at its best feasible start: for a session the weight of the
-        people free then, minus what it loses to sessions already placed with a shared
-        audience (overlapping, or on the same day); for a meeting the quietest time."""
-        from zoneinfo import ZoneInfo
-
-        grid = self.grid
-        rules = self.conference.calendar
-        resources = self.conference.resources
-        people = self.conference.participants_by_id
-        n = grid.cells + 1
-        rooms = np.zeros(n, dtype=np.int32)
-        interpreters = np.zeros(n, dtype=np.int32)
-        busy: dict[str, np.ndarray] = defaultdict(lambda: np.zeros(n, dtype=bool))
-        per_day: dict[tuple[str, object], int] = defaultdict(int)
-        zone_dates: dict[str, np.ndarray] = {}
-
-        def dates_in(zone: str) -> np.ndarray:
-            if zone not in zone_dates:
-                tz = ZoneInfo(zone)
-                zone_dates[zone] = np.array(
-                    [grid.local_date(c, tz).toordinal() for c in range(grid.cells)], dtype=np.int64
-                )
-            return zone_dates[zone]
-
-        organiser_dates = dates_in(self.conference.timezone)
-        order_kind = {"partner_meeting": 1, "new_contact_meeting": 2}
-        total_wanted = {
-            e.id: float(self.tables[e.id].max(initial=0))
-            for e in self.events
-            if e.id in self.tables
-        }
-
-        def priority(event: PlannedEvent) -> tuple:
-            pinned = 0 if event.fixed_cell is not None else 1
-            return (
-                pinned,
-                order_kind.get(event.kind, 3),
-                -total_wanted.get(event.id, 0),
-                len(self.cands[event.id]),
-                event.id,
-            )
-
-        placed: dict[str, int] = {}
-        for event in sorted(self.events, key=priority):
-            cands = np.array(self.cands[event.id], dtype=np.int64)
-            if not len(cands):
-                continue
-            ok = np.ones(len(cands), dtype=bool)
-            window = event.length
-            personal = -(-(event.duration + rules.buffer_minutes) // grid.grid)
-            for offset in range(window):
-                ok &= rooms[cands + offset] < resources.rooms
-                if event.interpreted:
-                    ok &= interpreters[cands + offset] < resources.interpreters
-            for pid in event.people:
-                if pid not in people:
-                    continue
-                mine = busy[pid]
-                for offset in range(personal):
-                    ok &= ~mine[np.minimum(cands + offset, n - 1)]
-                zone = self.conference.city_of(people[pid]).timezone
-                days = dates_in(zone)[cands]
-                full = np.array(
-                    [per_day[(pid, int(d))] >= rules.max_events_per_day for d in days], dtype=bool
-                )
-                ok &= ~full
-            if not ok.any():
-                continue
-            if event.session is not None:
-                score = self.tables[event.id][cands].astype(np.float64)
-                for other, cell in placed.items():
-                    shared = self.shared.get((event.id, other), 0)
-                    if not shared:
-                        continue
-                    other_event = self._by_id[other]
-                    other_personal = -(-(other_event.duration + rules.buffer_minutes) // grid.grid)
-                    overlapping = (cands > cell - personal) & (cands < cell + other_personal)
-                    score -= shared * overlapping
-                    score -= 0.3 * shared * (organiser_dates[cands] == organiser_dates[cell])
-            else:
-                score = np.zeros(len(cands))
-                for offset in range(window):
-                    score -= rooms[cands + offset]
-            score = np.where(ok, score, -np.inf)
-            best = int(np.argmax(score))  # first of the best: the earliest
-            cell = int(cands[best])
-            placed[event.id] = cell
-            rooms[cell : cell + window] += 1
-            if event.interpreted:
-                interpreters[cell : cell + window] += 1
-            for pid in event.people:
-                if pid not in people:
-                    continue
-                busy[pid][cell : cell + personal] = True
-                zone = self.conference.city_of(people[pid]).timezone
-                per_day[(pid, int(dates_in(zone)[cell]))] += 1
-        return PlacementResult(starts=placed, estimate=0.0)
+    def greedy(self, wanted: dict[str, list[tuple[str, int]]]) -> PlacementResult:
+        """A quick placement by the same estimate (see greedy.py)."""
+        placer = GreedyPlacer(
+            self.conference, self.grid, self.events, self.cands, self.tables, self.shared, wanted
+        )
+        return PlacementResult(starts=placer.run(), estimate=0.0)
