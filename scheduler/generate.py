@@ -570,7 +570,7 @@ def _make_sessions(
                 ("youth",) if roll < 0.3 else ("youth", "administration") if roll < 0.4 else ()
             )
         youth_hosts = audience == ("youth",) or (area == "youth" and rng.random() < 0.4)
-        host_roles = ("youth",) if youth_hosts else ("expert", "administration")
+        host_roles: tuple[str, ...] = ("youth",) if youth_hosts else ("expert", "administration")
         # hosts belong to the audience they speak to
         host_roles = tuple(r for r in host_roles if not audience or r in audience) or audience
         hosts = _pick_hosts(rng, people, language, host_roles)
