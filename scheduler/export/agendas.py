@@ -14,9 +14,15 @@ The PDF is rendered by WeasyPrint from the very same HTML (its ``@media print`` 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -40,6 +46,10 @@ from scheduler.model import (
 )
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+# Below this many cities the PDFs are rendered in this process: starting workers costs
+# more than it saves.
+PARALLEL_PDFS_FROM = 8
 
 # The fixed words of a page, per agenda language. Every word a city's page shows that does
 # not come from the organisers' data is here, so a page never mixes languages.
@@ -322,29 +332,87 @@ class IndexPage:
 
 
 def write_agendas(
-    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, folder: Path
+    conference: Conference,
+    matchmaking: Matchmaking,
+    schedule: Schedule,
+    folder: Path,
+    *,
+    workers: int | None = None,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
 
     Each city's page is in the city's language, every time in the city's zone (meetings
     also in the other city's). The index links every city and lists the public programme
-    in the organisers' zone.
+    in the organisers' zone. PDFs are rendered by up to ``workers`` processes (default:
+    one per CPU) when there are many cities: WeasyPrint takes about a second per page.
     """
-    from weasyprint import HTML  # imported here: loading Pango takes a moment
-
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
     env = template_environment()
     city_template = env.get_template("city.html")
+    pdf_jobs: list[tuple[str, str, str]] = []
     for city in sorted(conference.cities, key=lambda c: c.id):
         page = city_page(conference, matchmaking, schedule, city)
         html = city_template.render(page=page, w=page.words)
         (out / f"{city.id}.html").write_text(html, encoding="utf-8")
-        HTML(string=html, base_url=str(out)).write_pdf(out / f"{city.id}.pdf")
+        pdf_jobs.append((html, str(out), str(out / f"{city.id}.pdf")))
     index = index_page(conference, schedule)
     (out / "index.html").write_text(
         env.get_template("index.html").render(page=index, w=index.words), encoding="utf-8"
     )
+    render_pdfs(pdf_jobs, workers)
+
+
+def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None) -> None:
+    """Render each (html, base_url, pdf_path) with WeasyPrint, in parallel when worth it.
+
+    Helpers are plain ``python -c`` processes given their share in a JSON file: unlike
+    multiprocessing's "spawn" they do not re-run the caller's main script (which breaks
+    scripts without a ``__main__`` guard), and unlike "fork" they are safe when the caller
+    has threads (the solver's). This process renders the first share meanwhile.
+    """
+    workers = min(len(jobs), workers or os.cpu_count() or 1)
+    if workers <= 1 or len(jobs) < PARALLEL_PDFS_FROM:
+        for job in jobs:
+            write_pdf(*job)
+        return
+    shares = [list(jobs[i::workers]) for i in range(workers)]
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    with tempfile.TemporaryDirectory(prefix="agendas-") as scratch:
+        helpers = []
+        for number, share in enumerate(shares[1:], start=1):
+            share_file = Path(scratch) / f"share-{number}.json"
+            share_file.write_text(json.dumps(share), encoding="utf-8")
+            log = (Path(scratch) / f"share-{number}.log").open("w", encoding="utf-8")
+            command = [sys.executable, "-c", _HELPER, str(share_file)]
+            helpers.append((subprocess.Popen(command, env=env, stderr=log), log))
+        for job in shares[0]:
+            write_pdf(*job)
+        failures = []
+        for helper, log in helpers:
+            helper.wait()
+            log.close()
+            if helper.returncode != 0:
+                failures.append(Path(log.name).read_text(encoding="utf-8")[-2000:])
+    if failures:
+        raise RuntimeError("rendering agenda PDFs failed:\n" + "\n".join(failures))
+
+
+_HELPER = """
+import json, sys
+from scheduler.export.agendas import write_pdf
+for job in json.load(open(sys.argv[1], encoding="utf-8")):
+    write_pdf(*job)
+"""
+
+
+def write_pdf(html: str, base_url: str, path: str) -> None:
+    """One agenda as PDF, laid out by WeasyPrint from the page's print stylesheet."""
+    from weasyprint import HTML  # imported here: loading Pango takes a moment
+
+    HTML(string=html, base_url=base_url).write_pdf(path)
 
 
 def template_environment() -> Environment:
@@ -361,6 +429,7 @@ def template_environment() -> Environment:
 # --- formatting -------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
 def format_day(day: date, lang: str) -> str:
     """A calendar day in words, e.g. "Mittwoch, 3. Juni 2020" / "3 Haziran 2020 Çarşamba"."""
     return format_date(day, DATE_FORMAT[lang], locale=BABEL_LOCALE[lang])
@@ -371,11 +440,13 @@ def format_clock(moment: datetime, zone: ZoneInfo, lang: str) -> str:
     return format_time(moment.astimezone(zone), TIME_FORMAT[lang], locale=BABEL_LOCALE[lang])
 
 
+@lru_cache(maxsize=4096)
 def format_span(start: datetime, end: datetime, zone: ZoneInfo, lang: str) -> str:
     """A start–end span in ``zone``, e.g. "09:00–10:00 Uhr"."""
     return f"{format_clock(start, zone, lang)}–{format_clock(end, zone, lang)}{TIME_SUFFIX[lang]}"
 
 
+@lru_cache(maxsize=4096)
 def zone_abbreviation(moment: datetime, zone: ZoneInfo, lang: str) -> str:
     """A short name of the zone at that moment in the page's language ("MESZ", "TSİ");
     the GMT offset where the locale has no abbreviation."""
@@ -395,6 +466,7 @@ def format_window(conference: Conference, lang: str) -> str:
     return first if first == last else f"{first} – {last}"
 
 
+@lru_cache(maxsize=4096)
 def language_label(event_language: str, lang: str) -> str:
     """The event's language in words of ``lang``; interpreted events name both languages."""
     names = Locale.parse(BABEL_LOCALE[lang]).languages
