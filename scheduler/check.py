@@ -19,7 +19,6 @@ import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
@@ -440,25 +439,17 @@ def _check_meeting_attendance(meeting: Meeting, rows: list[Attendance]) -> list[
 # --- each participant's days ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Visit:
-    """One event on one participant's agenda."""
-
-    event: ScheduledEvent
-    role: str
-
-
 def _check_participants_days(
     conference: Conference, schedule: Schedule, events: list[ScheduledEvent]
 ) -> list[str]:
     """Weekdays, holidays, day hours, unavailability, buffers and events per day, each in
     the participant's own zone."""
     events_by_id = {e.event_id: e for e in events}
-    agendas: dict[str, list[_Visit]] = defaultdict(list)
+    agendas: dict[str, list[ScheduledEvent]] = defaultdict(list)
     for attendance in schedule.attendance:
         event = events_by_id.get(attendance.event_id)
         if event is not None and attendance.participant_id in conference.participants_by_id:
-            agendas[attendance.participant_id].append(_Visit(event, attendance.role))
+            agendas[attendance.participant_id].append(event)
     unavailable = defaultdict(list)
     for period in conference.unavailability:
         unavailable[period.participant_id].append(period)
@@ -470,9 +461,8 @@ def _check_participants_days(
         city = conference.city_of(person)
         zone = city.zone
         day_start, day_end = _local_day(conference, person)
-        visits = sorted(agendas[pid], key=lambda v: (v.event.start, v.event.event_id))
-        for visit in visits:
-            event = visit.event
+        agenda = sorted(agendas[pid], key=lambda e: (e.start, e.event_id))
+        for event in agenda:
             eid = event.event_id
             who = f"participant {pid} ({city.name}, {city.timezone})"
             local_start = event.start.astimezone(zone)
@@ -515,12 +505,12 @@ def _check_participants_days(
                         f"{period.start.astimezone(zone):%Y-%m-%d %H:%M} to "
                         f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} local time{reason}"
                     )
-        violations += _check_buffers(conference, pid, visits)
-        per_day = Counter(v.event.start.astimezone(zone).date() for v in visits)
+        violations += _check_buffers(conference, pid, agenda)
+        per_day = Counter(e.start.astimezone(zone).date() for e in agenda)
         for day, count in sorted(per_day.items()):
             if count > rules.max_events_per_day:
                 ids = ", ".join(
-                    v.event.event_id for v in visits if v.event.start.astimezone(zone).date() == day
+                    e.event_id for e in agenda if e.start.astimezone(zone).date() == day
                 )
                 violations.append(
                     f"participant {pid}: {count} events on {day.isoformat()} ({ids}), "
@@ -552,13 +542,12 @@ def _local_dates(event: ScheduledEvent, zone: ZoneInfo) -> list[date]:
     return days
 
 
-def _check_buffers(conference: Conference, pid: str, visits: list[_Visit]) -> list[str]:
+def _check_buffers(conference: Conference, pid: str, agenda: list[ScheduledEvent]) -> list[str]:
     """Between two events of one participant: no overlap and at least buffer_minutes."""
     buffer = timedelta(minutes=conference.calendar.buffer_minutes)
     violations = []
-    for i, first in enumerate(visits):
-        for second in visits[i + 1 :]:
-            a, b = first.event, second.event
+    for i, a in enumerate(agenda):
+        for b in agenda[i + 1 :]:
             if b.start >= a.end + buffer:
                 # sorted by start: a later event may still clash if `a` is long
                 continue
