@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.export.agendas import write_agendas
+from scheduler.export.agendas import PARALLEL_PDFS_FROM, render_pdfs, write_agendas
 from scheduler.model import (
     Attendance,
     City,
@@ -534,3 +534,60 @@ def test_every_page_renders_in_a_browser_on_a_phone_without_horizontal_overflow(
         assert result["lang"] == ("en" if name in ("ams", "index") else result["lang"])
         for word in words:
             assert word in result["text"], (name, word)
+
+
+# --- PDFs for many cities, solved conferences ------------------------------------------------
+
+
+def _tiny_pdf_jobs(folder: Path, count: int) -> list[tuple[str, str, str]]:
+    html = '<html lang="tr"><body style="font-family: \'DejaVu Sans\'">Çanakkale {n}</body></html>'
+    return [(html.format(n=n), str(folder), str(folder / f"{n}.pdf")) for n in range(count)]
+
+
+def test_many_pdfs_are_rendered_by_helper_processes(tmp_path: Path) -> None:
+    jobs = _tiny_pdf_jobs(tmp_path, PARALLEL_PDFS_FROM)
+    render_pdfs(jobs, workers=2)
+    for _, _, path in jobs:
+        assert Path(path).read_bytes().startswith(b"%PDF")
+
+
+def test_a_failing_helper_is_reported(tmp_path: Path) -> None:
+    jobs = _tiny_pdf_jobs(tmp_path, PARALLEL_PDFS_FROM)
+    html, base, _ = jobs[1]  # the second share goes to the helper process
+    jobs[1] = (html, base, str(tmp_path / "missing-folder" / "1.pdf"))
+    with pytest.raises(RuntimeError, match="rendering agenda PDFs failed"):
+        render_pdfs(jobs, workers=2)
+
+
+def test_agendas_of_a_solved_conference_show_every_event_of_the_city(tmp_path: Path) -> None:
+    from scheduler.matchmaking import match
+    from scheduler.solve import SolveOptions, solve
+
+    conf = conference(
+        participants=[
+            participant("o1", "osn", role="administration", languages=("de", "tr")),
+            participant("o2", "osn", interests={"digital": 3, "urban": 2}),
+            participant("c1", "can", role="administration", languages=("tr", "de")),
+            participant("c2", "can", languages=("tr",), interests={"urban": 3}),
+        ],
+        sessions=[
+            session("s-de", language="de", theme="digital"),
+            session("s-tr", language="tr", theme="urban"),
+            session("s-both", language="de-tr", theme="urban"),
+        ],
+    )
+    matchmaking = match(conf)
+    schedule = solve(conf, matchmaking, SolveOptions(time_limit=10, deterministic=True))
+    assert schedule.events
+    write_agendas(conf, matchmaking, schedule, tmp_path)
+    for city in conf.cities:
+        text = visible_text((tmp_path / "agendas" / f"{city.id}.html").read_text("utf-8"))
+        people = {p.id for p in conf.participants if p.city_id == city.id}
+        for event in schedule.events:
+            if people & {a.participant_id for a in schedule.attendees_of(event.event_id)}:
+                local = event.start.astimezone(city.zone)
+                assert event.title(city.language) in text
+                assert local.strftime("%H:%M") in text
+    unplaced = {item.item_id for item in schedule.unscheduled}
+    osn = visible_text((tmp_path / "agendas" / "osn.html").read_text("utf-8"))
+    assert ("Nicht eingeplant" in osn) == ("pm-can-osn" in unplaced)
