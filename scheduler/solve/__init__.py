@@ -21,6 +21,7 @@ from scheduler.solve.attendance import assign, improve_with_cp_sat, person_days,
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
+from scheduler.solve.improve import LocalSearch
 from scheduler.solve.placement import PlacementModel, PlacementResult
 
 
@@ -52,6 +53,11 @@ class SolveOptions:
 MAX_START_CHOICES = 10_000
 # phase 2 runs CP-SAT over (participant, session) pairs only up to this many
 MAX_ATTENDANCE_PAIRS = 250_000
+# share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
+# attendance (its CP-SAT polish runs only when capacities bind)
+PLACEMENT_SHARE = 0.75
+REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
+DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
 
 
 @dataclass
@@ -103,8 +109,6 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         step_minutes=_step_minutes(grid, placeable),
         conflict_pairs_per_session=40 if sum(e.is_session for e in placeable) <= 150 else 12,
     )
-    budget = max(1.0, options.time_limit - elapsed())
-    placement_budget = 0.5 * budget
 
     def attend(result: PlacementResult) -> _Outcome:
         days, host_weight = person_days(conference, grid, events, result.starts, wants)
@@ -139,12 +143,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     def placement_progress(objective: float, bound: float) -> None:
         report("placement", objective, bound)
 
-    first = model.greedy(wants)
-    best = attend(first)
-    remaining = placement_budget - (elapsed() - (options.time_limit - budget))
-    if remaining > 0.5 and (best.objective < best.bound or len(best.starts) < len(placeable)):
+    # phase 1: a greedy placement at once, CP-SAT when the greedy leaves events out,
+    # then local search on the real attended weight
+    placement_deadline = started + options.time_limit * PLACEMENT_SHARE
+    placer = model.placer(wants)
+    best = attend(PlacementResult(placer.run(), 0.0))
+    if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
         second = model.solve(
-            seconds=remaining,
+            seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
@@ -153,6 +159,32 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         )
         if second is not None and second.starts != best.starts:
             candidate = attend(second)
+            if candidate.rank > best.rank:
+                best = candidate
+                placer = model.placer(wants)
+                for eid, cell in sorted(best.starts.items()):
+                    placer.put(eid, cell)
+    if best.objective < best.bound:
+        search = LocalSearch(conference, placer, wants, options.seed)
+        last_report = [clock.monotonic()]
+
+        def after_pass() -> None:
+            # a complete schedule now and then, for progress (it costs a phase 2)
+            nonlocal best
+            if clock.monotonic() - last_report[0] < REPORT_EVERY:
+                return
+            candidate = attend(PlacementResult(dict(placer.placed), 0.0))
+            last_report[0] = clock.monotonic()
+            if candidate.rank > best.rank:
+                best = candidate
+
+        starts = search.run(
+            deadline=placement_deadline,
+            max_passes=DETERMINISTIC_PASSES if options.deterministic else None,
+            notify=after_pass,
+        )
+        if starts != best.starts:
+            candidate = attend(PlacementResult(starts, 0.0))
             if candidate.rank > best.rank:
                 best = candidate
 

@@ -83,14 +83,22 @@ class PlacementModel:
         self.cands: dict[str, list[int]] = {}
         self.values: dict[str, list[int]] = {}
         self._estimate_terms: list[tuple[int, cp_model.IntVar]] = []
-        self.tables: dict[str, np.ndarray] = {}
         self.shared: dict[tuple[str, str], int] = {}
-        self._build(wanted, step_minutes, conflict_pairs_per_session)
+        for event in events:
+            self.cands[event.id] = candidate_cells(grid, event, step_minutes)
+        self.tables = self._attendance_tables(wanted)
+        sessions = [e for e in events if e.session is not None]
+        self._pairs = self._shared_audience(wanted, sessions, conflict_pairs_per_session)
+        self._built = False
+
+    def _ensure_built(self) -> None:
+        """The CP-SAT model is built only when it is used (the greedy often suffices)."""
+        if not self._built:
+            self._build()
+            self._built = True
 
     # -- building -------------------------------------------------------------------------
-    def _build(
-        self, wanted: dict[str, list[tuple[str, int]]], step: int, pairs_per_session: int
-    ) -> None:
+    def _build(self) -> None:
         m = self.model
         grid = self.grid
         rules = self.conference.calendar
@@ -100,8 +108,7 @@ class PlacementModel:
         per_day: dict[tuple[str, object], list[cp_model.IntVar]] = defaultdict(list)
         people = self.conference.participants_by_id
         for event in self.events:
-            cands = candidate_cells(grid, event, step)
-            self.cands[event.id] = cands
+            cands = self.cands[event.id]
             present = m.NewBoolVar(f"placed {event.id}")
             start = m.NewIntVarFromDomain(cp_model.Domain.FromValues(cands), f"start {event.id}")
             self.presence[event.id] = present
@@ -160,7 +167,7 @@ class PlacementModel:
         for lits in per_day.values():
             if len(lits) > rules.max_events_per_day:
                 m.Add(sum(lits) <= rules.max_events_per_day)
-        self._objective(wanted, pairs_per_session)
+        self._objective()
 
     def _attendance_tables(self, wanted: dict[str, list[tuple[str, int]]]) -> dict[str, np.ndarray]:
         """Per session: for every cell, the weight of the people who want it and are free."""
@@ -179,11 +186,10 @@ class PlacementModel:
             tables[event.id] = table
         return tables
 
-    def _objective(self, wanted: dict[str, list[tuple[str, int]]], pairs_per_session: int) -> None:
+    def _objective(self) -> None:
         m = self.model
         sessions = [e for e in self.events if e.session is not None]
-        tables = self._attendance_tables(wanted)
-        self.tables = tables
+        tables = self.tables
         terms: list[tuple[int, cp_model.IntVar]] = []
         value_total = 0
         for event in sessions:
@@ -206,7 +212,7 @@ class PlacementModel:
             m.Add(value <= top * self.presence[event.id])
             terms.append((1, value))
         penalty_total = 0
-        for (a, b), shared in self._shared_audience(wanted, sessions, pairs_per_session):
+        for (a, b), shared in self._pairs:
             overlap = self._overlap_literal(a, b)
             terms.append((-shared, overlap))
             penalty_total += shared
@@ -281,6 +287,7 @@ class PlacementModel:
         notify: Callable[[float, float], None] | None = None,
         settle: float | None = None,
     ) -> PlacementResult | None:
+        self._ensure_built()
         self.model.ClearHints()
         if hint:
             for event in self.events:
@@ -308,9 +315,8 @@ class PlacementModel:
         estimate = float(sum(c * solver.Value(v) for c, v in self._estimate_terms))
         return PlacementResult(starts=starts, estimate=estimate)
 
-    def greedy(self, wanted: dict[str, list[tuple[str, int]]]) -> PlacementResult:
-        """A quick placement by the same estimate (see greedy.py)."""
-        placer = GreedyPlacer(
+    def placer(self, wanted: dict[str, list[tuple[str, int]]]) -> GreedyPlacer:
+        """A greedy placer over the same candidate starts and estimate (greedy.py)."""
+        return GreedyPlacer(
             self.conference, self.grid, self.events, self.cands, self.tables, self.shared, wanted
         )
-        return PlacementResult(starts=placer.run(), estimate=0.0)

@@ -1,0 +1,202 @@
+"""Local search on the real attended weight: move one event at a time to the start that
+raises the attended weight of the people it touches most.
+
+For every participant and local day the best plan is kept (the exact per-day dynamic
+programme of attendance.py, capacities ignored, weights of sessions with few seats scaled
+down by seats ÷ wanting). Moving a session changes only the days of the people who want it
+and of its hosts; moving a meeting only its delegates' days. A move is taken when it
+raises the sum; the hard rules are those of the greedy placement (rooms, interpreters,
+hosts'/delegates' buffers and per-day counts). Candidate starts: the best few by the
+greedy's estimate and a few drawn at random (seeded).
+"""
+
+from __future__ import annotations
+
+import random
+import time as clock
+from collections import defaultdict
+from collections.abc import Callable
+
+import numpy as np
+
+from scheduler.model import Conference
+from scheduler.solve.attendance import Option, PersonDay, best_day
+from scheduler.solve.greedy import GreedyPlacer
+
+BEST_BY_ESTIMATE = 8
+AT_RANDOM = 4
+
+
+class LocalSearch:
+    def __init__(
+        self,
+        conference: Conference,
+        placer: GreedyPlacer,
+        wanted: dict[str, list[tuple[str, int]]],
+        seed: int,
+    ):
+        self.conference = conference
+        self.placer = placer
+        self.grid = placer.grid
+        self.g = placer.grid.grid
+        self.buffer = conference.calendar.buffer_minutes
+        self.max_per_day = conference.calendar.max_events_per_day
+        self.people = conference.participants_by_id
+        self.events = placer.events
+        self.random = random.Random(seed)
+        self.wanting: dict[str, list[tuple[str, float]]] = {}
+        self.wants_of: dict[str, dict[str, float]] = defaultdict(dict)
+        for sid, rows in wanted.items():
+            event = self.events.get(sid)
+            if event is None or event.session is None:
+                continue
+            seats = event.seats
+            scale = 1.0 if seats is None or len(rows) <= seats else seats / len(rows)
+            self.wanting[sid] = [(pid, w * scale) for pid, w in rows if pid not in event.people]
+            for pid, w in self.wanting[sid]:
+                self.wants_of[pid][sid] = w
+        self.events_of: dict[str, list[str]] = defaultdict(list)
+        for eid in sorted(self.events):
+            for pid in self.events[eid].people:
+                self.events_of[pid].append(eid)
+        self.allowed_cache: dict[tuple[str, int], np.ndarray] = {}
+        self.value: dict[tuple[str, int], float] = {}
+        for pid in sorted({p for rows in self.wanting.values() for p, _ in rows}):
+            for day in self.days_with_options(pid):
+                self.value[(pid, day)] = self.day_value(pid, day)
+
+    # -- one person's day ---------------------------------------------------------------
+    def day_of(self, pid: str, cell: int) -> int:
+        return int(self.placer.dates_in(self.placer.zone_of(pid))[cell])
+
+    def allowed(self, pid: str, length: int) -> np.ndarray:
+        key = (pid, length)
+        cached = self.allowed_cache.get(key)
+        if cached is None:
+            cached = self.grid.allowed_starts(self.grid.profile(self.people[pid]), length)
+            self.allowed_cache[key] = cached
+        return cached
+
+    def fixed_spans(self, pid: str, day: int) -> list[tuple[int, int]]:
+        spans = []
+        for eid in self.events_of.get(pid, ()):
+            cell = self.placer.placed.get(eid)
+            if cell is None:
+                continue
+            event = self.events[eid]
+            if self.day_of(pid, cell) == day:
+                spans.append((cell * self.g, cell * self.g + event.duration))
+        return spans
+
+    def days_with_options(self, pid: str) -> set[int]:
+        return {
+            self.day_of(pid, self.placer.placed[sid])
+            for sid in self.wants_of.get(pid, {})
+            if sid in self.placer.placed
+        }
+
+    def day_value(self, pid: str, day: int) -> float:
+        """The best attended weight of one person on one local day, as placed now."""
+        fixed = self.fixed_spans(pid, day)
+        room = self.max_per_day - len(fixed)
+        if room <= 0:
+            return 0.0
+        options = []
+        for sid, w in self.wants_of.get(pid, {}).items():
+            cell = self.placer.placed.get(sid)
+            if cell is None or self.day_of(pid, cell) != day:
+                continue
+            event = self.events[sid]
+            if not self.allowed(pid, event.length)[cell]:
+                continue
+            begin, end = cell * self.g, cell * self.g + event.duration
+            if any(b < end + self.buffer and begin < e + self.buffer for b, e in fixed):
+                continue
+            options.append(Option(sid, begin, end, w))  # type: ignore[arg-type]
+        if not options:
+            return 0.0
+        options.sort(key=lambda o: (o.end, o.start, o.session))
+        return best_day(PersonDay(pid, "", None, room, options), self.buffer, set())[0]  # type: ignore[arg-type]
+
+    # -- moves --------------------------------------------------------------------------
+    def touched(self, eid: str) -> list[str]:
+        event = self.events[eid]
+        people = [p for p, _ in self.wanting.get(eid, ())]
+        people += [p for p in event.people if p in self.people]
+        return sorted(set(people))
+
+    def days_touched(self, eid: str, pids: list[str], cells: list[int]) -> list[tuple[str, int]]:
+        keys = set()
+        for pid in pids:
+            for cell in cells:
+                keys.add((pid, self.day_of(pid, cell)))
+        return sorted(keys)
+
+    def try_move(self, eid: str, candidates: list[int]) -> bool:
+        """Move ``eid`` to the best of ``candidates`` if that raises the sum."""
+        was = self.placer.placed[eid]
+        pids = self.touched(eid)
+        self.placer.take(eid)
+        cands = np.array([c for c in candidates if c != was], dtype=np.int64)
+        if len(cands):
+            cands = cands[self.placer.feasible(self.events[eid], cands)]
+        best_gain, best_cell, best_values = 1e-9, None, None
+        for cell in cands:
+            cell = int(cell)
+            keys = self.days_touched(eid, pids, [was, cell])
+            before = sum(self.value.get(k, 0.0) for k in keys)
+            self.placer.put(eid, cell)
+            after_values = {k: self.day_value(*k) for k in keys}
+            self.placer.take(eid)
+            gain = sum(after_values.values()) - before
+            if gain > best_gain:
+                best_gain, best_cell, best_values = gain, cell, after_values
+        if best_cell is None:
+            self.placer.put(eid, was)
+            return False
+        self.placer.put(eid, best_cell)
+        assert best_values is not None
+        self.value.update(best_values)
+        return True
+
+    def candidates(self, eid: str) -> list[int]:
+        event = self.events[eid]
+        cands = self.placer.cands[eid]
+        if len(cands) <= BEST_BY_ESTIMATE + AT_RANDOM:
+            return [int(c) for c in cands]
+        was = self.placer.placed[eid]
+        self.placer.take(eid)
+        ok = self.placer.feasible(event, cands)
+        score = np.where(ok, self.placer.score(event, cands), -np.inf)
+        self.placer.put(eid, was)
+        order = np.argsort(-score, kind="stable")
+        chosen = [int(cands[i]) for i in order[:BEST_BY_ESTIMATE] if np.isfinite(score[i])]
+        feasible = [int(c) for c in cands[ok]]
+        if feasible:
+            chosen += self.random.sample(feasible, min(AT_RANDOM, len(feasible)))
+        return sorted(set(chosen))
+
+    def run(
+        self, deadline: float, max_passes: int | None, notify: Callable[[], None] | None = None
+    ) -> dict[str, int]:
+        """Passes over all movable events until no move helps, the deadline passes or
+        ``max_passes`` are done (deterministic mode counts passes, not seconds)."""
+        movable = sorted(
+            (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
+        )
+        passes = 0
+        while max_passes is None or passes < max_passes:
+            passes += 1
+            moved = 0
+            for event in movable:
+                if max_passes is None and clock.monotonic() > deadline:
+                    return dict(self.placer.placed)
+                if event.id not in self.placer.placed:
+                    continue
+                if self.try_move(event.id, self.candidates(event.id)):
+                    moved += 1
+            if notify is not None:
+                notify()
+            if not moved:
+                break
+        return dict(self.placer.placed)
