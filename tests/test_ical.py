@@ -281,6 +281,23 @@ def test_summary_and_description_in_the_readers_language(written: Path) -> None:
     assert "Zeit: 14:00–15:00 Osnabrück\n" in workshop
 
 
+def test_places_on_the_same_clock_share_one_time(tmp_path: Path) -> None:
+    """Vienna and Berlin differ in zone but not in time: one time, both places."""
+    vienna = dataclasses.replace(OSNABRUECK, id="wien", name="Wien", timezone="Europe/Vienna")
+    conf, matchmaking, schedule = example()
+    conf = dataclasses.replace(conf, cities=(vienna, CANAKKALE))
+    people = tuple(
+        dataclasses.replace(p, city_id="wien") if p.city_id == "osn" else p
+        for p in conf.participants
+    )
+    conf = dataclasses.replace(conf, participants=people)
+    write_calendars(conf, matchmaking, schedule, tmp_path, stamp=STAMP)
+    feed = vevents(read(tmp_path / "calendars" / "osn-expert.ics"))
+    plenary = next(e for e in feed if str(e["UID"]).startswith("s-digital"))
+    assert "Zeit: 10:00–11:00 Wien, Berlin\n" in str(plenary["DESCRIPTION"])
+    assert plenary["DTSTART"].params["TZID"] == "Europe/Vienna"
+
+
 def test_meeting_description_names_delegations_reasons_and_both_local_times(written: Path) -> None:
     for person, reasons, times in (
         (

@@ -344,10 +344,12 @@ class _Writer:
         else:
             for city, _ in self._delegations(event, reader):
                 places.append((city.name, city.zone))
-        return " / ".join(
-            f"{event.start.astimezone(zone):%H:%M}–{event.end.astimezone(zone):%H:%M} {label}"
-            for label, zone in places
-        )
+        # Places on the same wall-clock time share one entry ("11:00–11:45 Wien, Osnabrück").
+        by_time: dict[str, list[str]] = {}
+        for label, zone in places:
+            span = f"{event.start.astimezone(zone):%H:%M}–{event.end.astimezone(zone):%H:%M}"
+            by_time.setdefault(span, []).append(label)
+        return " / ".join(f"{span} {', '.join(labels)}" for span, labels in by_time.items())
 
 
 # -- time zones -----------------------------------------------------------------------------
