@@ -627,26 +627,29 @@ def radicale(tmp_path: Path):
         "level = warning\n",
         encoding="utf-8",
     )
-    server = subprocess.Popen(
-        [sys.executable, "-m", "radicale", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    log = tmp_path / "radicale.log"
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                urllib.request.urlopen(url, timeout=1)
-                break
-            except OSError as error:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"Radicale did not start: {server.stderr}") from error
-                time.sleep(0.1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "radicale", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+        )
+        try:
+            deadline = time.monotonic() + 20
+            while True:
+                try:
+                    with urllib.request.urlopen(url, timeout=1):
+                        break
+                except OSError as error:
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        message = log.read_text("utf-8", errors="replace")
+                        raise RuntimeError(f"Radicale did not start:\n{message}") from error
+                    time.sleep(0.1)
+            yield url
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
 
 
 def one_resource_per_event(feed: icalendar.Calendar) -> list[icalendar.Calendar]:
