@@ -1,33 +1,544 @@
 """The Python API: one way from the organisers' files to the published outputs.
 
 Notebooks and the CLI call these functions; each stage is a function from typed data
-to typed data (see docs/architecture.md).
+to typed data (see docs/architecture.md):
+
+    load -> match -> solve -> check -> export        (run: all of them, published atomically)
+
+Two promises to the organiser live here:
+
+- **Nothing half-done is published.** ``export`` writes into a temporary folder next to
+  the output folder, checks what it wrote, and only then swaps it in. Invalid inputs, a
+  schedule that breaks a rule, an error or Ctrl-C leave the previous outputs as they were.
+- **Ctrl-C means stop.** CP-SAT catches SIGINT itself: it ends the search and returns its
+  best schedule as if the time were up, so a run could not tell an interrupted solve from a
+  finished one. The solve therefore runs in a child process; Ctrl-C reaches this process
+  as a normal KeyboardInterrupt, the child is ended and nothing is written.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from scheduler.model import Conference, Matchmaking, Schedule
+from scheduler.errors import UserError
+from scheduler.model import Conference, Matchmaking, Schedule, satisfaction
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from scheduler.solve import Progress
+
+# The files that mark a folder as one this tool wrote: only such a folder (or an empty
+# one) is replaced as a whole by `export`.
+_OUTPUT_MARKERS = ("report.json", "schedule.csv")
+
+# How many unscheduled items the end-of-run summary names before it only counts.
+_UNSCHEDULED_SHOWN = 5
 
 
 @dataclass(frozen=True)
 class Result:
+    """One run: what went in, what the solver decided, and where it was published."""
+
     conference: Conference
     matchmaking: Matchmaking
     schedule: Schedule
     warnings: tuple[str, ...] = ()
+    folder: Path | None = None  # the published output folder; None when not written
+    seconds: float = 0.0  # the whole run, wall clock
+
+
+class ScheduleRejected(UserError):
+    """The schedule breaks a rule of the contract; it is not published."""
+
+    def __init__(self, violations: Sequence[str]):
+        self.violations = list(violations)
+        shown = "\n".join(f"  - {v}" for v in self.violations[:20])
+        more = len(self.violations) - 20
+        super().__init__(
+            f"the schedule breaks {len(self.violations)} rule(s), so nothing was published:\n"
+            + shown
+            + (f"\n  ... and {more} more" if more > 0 else "")
+        )
+
+
+# --- the stages ------------------------------------------------------------------------
 
 
 def load(inputs: Path) -> tuple[Conference, list[str]]:
     """Read and validate an input folder; raises InputErrors listing every problem."""
     from scheduler.load import load_conference
 
-    return load_conference(Path(inputs))
+    inputs = Path(inputs)
+    if not inputs.is_dir():
+        raise UserError(f"the input folder {inputs} does not exist")
+    return load_conference(inputs)
 
 
 def match(conference: Conference) -> Matchmaking:
+    """Which cities meet: partner meetings, new contacts and the match table."""
     from scheduler.matchmaking import match as _match
 
-    return _match(conference)
+    with _keep_ctrl_c():
+        return _match(conference)
+
+
+def solve(
+    conference: Conference,
+    matchmaking: Matchmaking,
+    *,
+    time_limit: float = 120.0,
+    seed: int = 0,
+    deterministic: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+) -> Schedule:
+    """Place every session and meeting and decide who attends (see docs/solver.md).
+
+    Runs the solver in a child process so that Ctrl-C (KeyboardInterrupt) stops it for
+    real; ``progress`` is called here, in this process, with each report of the solver.
+    """
+    import scheduler
+
+    # A fresh interpreter (not fork: the solver runs threads; not multiprocessing's spawn:
+    # it would re-run the caller's script). Requests and replies travel over two pipes.
+    to_child_read, to_child_write = os.pipe()
+    from_child_read, from_child_write = os.pipe()
+    package_root = str(Path(scheduler.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "from scheduler.pipeline import _solve_in_child; "
+                f"_solve_in_child({to_child_read}, {from_child_write})"
+            ),
+        ],
+        pass_fds=(to_child_read, from_child_write),
+        env=env,
+        # Its own session: Ctrl-C on a terminal reaches only this process, which decides
+        # what it means and ends the child.
+        start_new_session=True,
+    )
+    os.close(to_child_read)
+    os.close(from_child_write)
+    requests = Connection(to_child_write, readable=False)
+    replies = Connection(from_child_read, writable=False)
+    try:
+        requests.send((conference, matchmaking, time_limit, seed, deterministic))
+        while True:
+            if not replies.poll(0.2):
+                continue
+            try:
+                kind, payload = replies.recv()
+            except EOFError:
+                raise RuntimeError(
+                    f"the solver process ended unexpectedly (exit code {child.wait()})"
+                ) from None
+            if kind == "progress":
+                if progress is not None:
+                    progress(payload)
+            elif kind == "done":
+                return payload
+            else:  # "error": the child's exception, raised here
+                raise payload
+    finally:
+        requests.close()
+        replies.close()
+        if child.poll() is None:
+            child.kill()  # interrupted or failed here: the child's work is not wanted
+        child.wait()
+
+
+def _solve_in_child(requests_fd: int, replies_fd: int) -> None:
+    """The child's side of `solve`: read the request, solve, send progress reports and the
+    schedule (or the error)."""
+    from scheduler.solve import SolveOptions
+    from scheduler.solve import solve as _solve
+
+    requests = Connection(requests_fd, writable=False)
+    replies = Connection(replies_fd, readable=False)
+    conference, matchmaking, time_limit, seed, deterministic = requests.recv()
+    requests.close()
+    lock = threading.Lock()  # the solver may report from its own threads
+
+    def send(message: tuple[str, Any]) -> None:
+        with lock:
+            replies.send(message)
+
+    options = SolveOptions(
+        time_limit=time_limit,
+        seed=seed,
+        deterministic=deterministic,
+        progress=lambda p: send(("progress", p)),
+    )
+    try:
+        send(("done", _solve(conference, matchmaking, options)))
+    except BaseException as error:  # noqa: BLE001 - every failure must reach the parent
+        send(("error", _portable(error)))
+    finally:
+        replies.close()
+
+
+def _portable(error: BaseException) -> BaseException:
+    """An exception that survives pickling: user errors keep their message, anything else
+    becomes a RuntimeError carrying the child's traceback."""
+    if isinstance(error, UserError):
+        return UserError(str(error))
+    text = "".join(traceback.format_exception(error))
+    return RuntimeError(f"the solver failed:\n{text}")
+
+
+def check(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> list[str]:
+    """Every rule of the contract the schedule breaks (empty: it keeps them all)."""
+    from scheduler.check import check as _check
+
+    return _check(conference, matchmaking, schedule)
+
+
+def deterministic_stamp(conference: Conference) -> datetime:
+    """The DTSTAMP of deterministic runs: 00:00 UTC thirty days before the conference's
+    first day. It depends only on the inputs, so identical inputs give identical files,
+    and it lies before any event, as a real publication date would."""
+    day = conference.start - timedelta(days=30)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Path:
+    """Publish a run into ``folder``: tables, calendars and invites, agendas.
+
+    Written into a temporary sibling folder first and checked (the written tables against
+    every rule); then the old folder is moved aside, the new one moved in, the old one
+    deleted. On any failure or Ctrl-C the temporary folder is removed and ``folder`` is
+    untouched. ``stamp`` (default: now, UTC) is every calendar's DTSTAMP.
+    """
+    from scheduler.check import check_written
+    from scheduler.export.agendas import write_agendas
+    from scheduler.export.ical import write_calendars
+    from scheduler.export.tables import write_tables
+
+    out = Path(folder).absolute()
+    _refuse_foreign_folder(out)
+    stamp = stamp or datetime.now(UTC).replace(microsecond=0)
+    conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
+    temp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        temp.mkdir(parents=True)
+        write_tables(conference, matchmaking, schedule, temp)
+        write_calendars(conference, matchmaking, schedule, temp, stamp=stamp)
+        write_agendas(conference, matchmaking, schedule, temp)
+        violations = check_written(conference, matchmaking, temp)
+        if violations:
+            raise ScheduleRejected(violations)
+        _swap_in(temp, out)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return out
+
+
+def _refuse_foreign_folder(out: Path) -> None:
+    """The output folder is replaced as a whole: refuse one that holds anything else."""
+    if out.exists() and not out.is_dir():
+        raise UserError(f"{out} is a file, not an output folder")
+    looks_like_outputs = any((out / marker).is_file() for marker in _OUTPUT_MARKERS)
+    if out.is_dir() and any(out.iterdir()) and not looks_like_outputs:
+        raise UserError(
+            f"{out} is not empty and holds no earlier outputs (no report.json); the "
+            "output folder is replaced as a whole, so choose an empty or new folder"
+        )
+
+
+def _swap_in(temp: Path, out: Path) -> None:
+    """Move ``temp`` into the place of ``out``: two renames, the old folder restored if the
+    second one fails, so ``out`` is always either the old or the new outputs."""
+    old = out.with_name(f"{out.name}.old-{os.getpid()}")
+    shutil.rmtree(old, ignore_errors=True)
+    had_old = out.exists()
+    if had_old:
+        os.replace(out, old)
+    try:
+        os.replace(temp, out)
+    except BaseException:
+        if had_old and not out.exists():
+            os.replace(old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+@contextmanager
+def _keep_ctrl_c() -> Iterator[None]:
+    """Re-install this process's Ctrl-C handler after a CP-SAT call in this process:
+    CP-SAT leaves SIGINT at the system default afterwards, which would kill the process
+    without cleaning up (e.g. in the middle of writing outputs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+
+
+# --- the whole run ---------------------------------------------------------------------
+
+
+def run(
+    inputs: Path,
+    out: Path,
+    *,
+    time_limit: float = 120.0,
+    seed: int = 0,
+    deterministic: bool = False,
+    progress: Callable[[Progress], None] | None = None,
+    step: Callable[[str], None] | None = None,
+    stamp: datetime | None = None,
+) -> Result:
+    """The whole pipeline: validate, match, solve, check, publish into ``out``.
+
+    Raises InputErrors (invalid inputs) or ScheduleRejected (a rule broken) without writing
+    anything; ``out`` is replaced only when everything succeeded. ``step`` is told each
+    stage in words, ``progress`` gets the solver's reports. The calendars' DTSTAMP is
+    ``stamp``, else now, or for deterministic runs `deterministic_stamp`.
+    """
+    began = time.monotonic()
+    say = step or (lambda _text: None)
+    say(f"reading {inputs} ...")
+    conference, warnings = load(inputs)
+    for warning in warnings:
+        say(f"warning: {warning}")
+    _refuse_foreign_folder(Path(out).absolute())  # before a long solve, not after it
+    say(
+        f"{len(conference.cities)} cities, {len(conference.participants)} participants, "
+        f"{len(conference.sessions)} sessions; matching cities ..."
+    )
+    matchmaking = match(conference)
+    say(f"{len(matchmaking.meetings)} meetings to place; solving (time limit {time_limit:g} s) ...")
+    schedule = solve(
+        conference,
+        matchmaking,
+        time_limit=time_limit,
+        seed=seed,
+        deterministic=deterministic,
+        progress=progress,
+    )
+    say("checking the schedule against every rule ...")
+    violations = check(conference, matchmaking, schedule)
+    if violations:
+        raise ScheduleRejected(violations)
+    result = Result(conference, matchmaking, schedule, tuple(warnings))
+    say(f"writing outputs to {out} ...")
+    if stamp is None and deterministic:
+        stamp = deterministic_stamp(conference)
+    folder = export(result, out, stamp=stamp)
+    return Result(
+        conference,
+        matchmaking,
+        schedule,
+        tuple(warnings),
+        folder=folder,
+        seconds=time.monotonic() - began,
+    )
+
+
+# --- reading and comparing runs --------------------------------------------------------
+
+
+def read_outputs(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables of a written run as typed DataFrames: ``schedule``, ``attendance``,
+    ``matches``, ``unscheduled`` (start/end as UTC timestamps)."""
+    from scheduler.export.tables import read_tables
+
+    return read_tables(Path(folder))
+
+
+def read_report(folder: Path) -> dict[str, Any]:
+    """report.json of a written run."""
+    from scheduler.export.tables import read_report as _read_report
+
+    return _read_report(Path(folder))
+
+
+def tables(result: Result) -> dict[str, pd.DataFrame]:
+    """The tables of an in-memory run, exactly as `export` would write them."""
+    from scheduler.export.tables import table_frames
+
+    return table_frames(result.conference, result.matchmaking, result.schedule)
+
+
+def summary(result: Result) -> dict[str, Any]:
+    """The numbers an organiser looks at first, by label (used by `compare` and the CLI)."""
+    from scheduler.export.tables import unscheduled_items
+
+    conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
+    placed = {e.event_id for e in schedule.events}
+    kinds = [e.kind for e in schedule.events]
+    meetings = matchmaking.meetings
+    happy = satisfaction(conference, schedule)
+    worst = happy.worst_city
+    worst_name = ""
+    if worst is not None:
+        city = conference.cities_by_id.get(worst[0])
+        worst_name = f"{city.name if city else worst[0]} ({worst[1]:.1%})"
+    partner = [m for m in meetings if m.kind == "partner_meeting"]
+    contacts = [m for m in meetings if m.kind == "new_contact_meeting"]
+    partner_wanted = len(partner) + sum(
+        1 for i in matchmaking.impossible if i.kind == "partner_meeting"
+    )
+    return {
+        "events placed": len(schedule.events),
+        "sessions placed": f"{sum(k in ('plenary', 'workshop') for k in kinds)} of "
+        f"{len(conference.sessions)}",
+        "partner meetings placed": f"{sum(m.id in placed for m in partner)} of {partner_wanted}",
+        "new contacts placed": f"{sum(m.id in placed for m in contacts)} of {len(contacts)}",
+        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "satisfaction": round(happy.overall, 4),
+        "worst city": worst_name,
+        "objective": schedule.objective,
+        "bound": schedule.bound,
+        "gap": round(schedule.gap, 4),
+        "status": schedule.status,
+        "solve seconds": round(schedule.solve_seconds, 1),
+    }
+
+
+def compare(
+    result_a: Result, result_b: Result, *, names: tuple[str, str] = ("before", "after")
+) -> pd.DataFrame:
+    """Two runs side by side: events placed, meetings, satisfaction, worst city,
+    objective, bound, gap, solve time (one row per measure, one column per run)."""
+    import pandas as pd
+
+    first, second = summary(result_a), summary(result_b)
+    return pd.DataFrame({names[0]: first, names[1]: second}, dtype=object)
+
+
+# --- the command line ------------------------------------------------------------------
+
+
+class _ProgressLine:
+    """The solver's progress on stderr: one line rewritten in place on a terminal,
+    otherwise a plain line now and then (logs stay readable)."""
+
+    EVERY_SECONDS = 10.0  # plain-line mode: at most one line this often per phase
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.live = stream.isatty()
+        self.open = False  # a live line is on screen and needs ending
+        self.phase = ""
+        self.last = -1e9
+
+    def step(self, text: str) -> None:
+        self.end_line()
+        print(text, file=self.stream, flush=True)
+
+    def progress(self, p: Progress) -> None:
+        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
+        minutes, seconds = divmod(int(p.elapsed), 60)
+        text = (
+            f"  {p.phase}: attended weight {p.objective:g}, bound {p.bound:g}, "
+            f"gap {gap}, {minutes}:{seconds:02d}"
+        )
+        if self.live:
+            self.stream.write("\r\033[K" + text)
+            self.stream.flush()
+            self.open = True
+        elif p.phase != self.phase or time.monotonic() - self.last >= self.EVERY_SECONDS:
+            print(text, file=self.stream, flush=True)
+            self.last = time.monotonic()
+        self.phase = p.phase
+
+    def end_line(self) -> None:
+        if self.open:
+            self.stream.write("\n")
+            self.stream.flush()
+            self.open = False
+
+
+def report_lines(result: Result) -> list[str]:
+    """The end-of-run summary the CLI prints, one measure per line."""
+    from scheduler.export.tables import unscheduled_items
+
+    numbers = summary(result)
+    happy = satisfaction(result.conference, result.schedule)
+    items = unscheduled_items(result.matchmaking, result.schedule)
+    schedule = result.schedule
+    rows = [
+        ("events placed", f"{numbers['events placed']} (sessions {numbers['sessions placed']})"),
+        ("partner meetings placed", numbers["partner meetings placed"]),
+        ("new contacts placed", numbers["new contacts placed"]),
+        (
+            "satisfaction",
+            f"{happy.overall:.1%} overall; worst city {numbers['worst city'] or '-'}",
+        ),
+        (
+            "gap to the bound",
+            (
+                f"{schedule.gap:.2%} (attended weight {schedule.objective:g}, "
+                f"bound {schedule.bound:g}, {schedule.status})"
+            ),
+        ),
+        ("time", f"solve {schedule.solve_seconds:.1f} s, whole run {result.seconds:.1f} s"),
+        ("unscheduled", len(items)),
+    ]
+    lines = [f"published to {result.folder}"]
+    lines += [f"  {label:<24} {value}" for label, value in rows]
+    for item in items[:_UNSCHEDULED_SHOWN]:
+        lines.append(f"    - {item.item_id} ({item.kind}): {item.reason}")
+    if len(items) > _UNSCHEDULED_SHOWN:
+        lines.append(f"    ... and {len(items) - _UNSCHEDULED_SHOWN} more (see unscheduled.csv)")
+    return lines
+
+
+def run_cli(
+    inputs: Path,
+    out: Path,
+    *,
+    time_limit: float = 120.0,
+    seed: int = 0,
+    deterministic: bool = False,
+) -> int:
+    """`scheduler run`: the whole pipeline with progress on stderr and a summary on stdout.
+
+    Returns the exit code: 0 published, 1 the schedule broke a rule (nothing published).
+    Input errors (UserError) and Ctrl-C propagate to the CLI, which reports them (exit 2
+    and 130); the output folder is untouched in every case but success.
+    """
+    line = _ProgressLine(sys.stderr)
+    try:
+        result = run(
+            inputs,
+            out,
+            time_limit=time_limit,
+            seed=seed,
+            deterministic=deterministic,
+            progress=line.progress,
+            step=line.step,
+        )
+    except ScheduleRejected as rejected:
+        line.end_line()
+        print(f"error: {rejected}", file=sys.stderr)
+        return 1
+    finally:
+        line.end_line()
+    print("\n".join(report_lines(result)))
+    return 0

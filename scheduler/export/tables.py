@@ -1,0 +1,257 @@
+"""The tables of a run: schedule.csv, attendance.csv, matches.csv, unscheduled.csv, report.json.
+
+Each table is built once, as rows of strings exactly as written (``*_rows`` functions); the
+CSV writer and the DataFrame views used by the notebooks both start from those rows, so a
+table never has two definitions. The columns are the data contract's (docs in
+/work/shared/contract.md, "outputs/").
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scheduler.model import (
+    Conference,
+    Matchmaking,
+    Schedule,
+    UnscheduledItem,
+    satisfaction,
+)
+
+SCHEDULE_COLUMNS = (
+    "event_id",
+    "kind",
+    "theme",
+    "title_de",
+    "title_tr",
+    "start",
+    "end",
+    "language",
+    "interpreted",
+    "room",
+    "attendees",
+)
+ATTENDANCE_COLUMNS = ("event_id", "participant_id", "role")
+MATCHES_COLUMNS = ("city_a", "city_b", "kind", "score", "reasons", "event_id")
+UNSCHEDULED_COLUMNS = ("item_id", "kind", "reason")
+
+TABLE_FILES = {
+    "schedule": "schedule.csv",
+    "attendance": "attendance.csv",
+    "matches": "matches.csv",
+    "unscheduled": "unscheduled.csv",
+}
+TABLE_COLUMNS = {
+    "schedule": SCHEDULE_COLUMNS,
+    "attendance": ATTENDANCE_COLUMNS,
+    "matches": MATCHES_COLUMNS,
+    "unscheduled": UNSCHEDULED_COLUMNS,
+}
+REPORT_FILE = "report.json"
+
+# Match scores are cosine similarities that matchmaking already rounds to 6 decimals; more
+# digits would only show float noise. Ratios (satisfaction, gap) get the same precision.
+DECIMALS = 6
+
+Row = dict[str, str]
+
+
+def utc_text(moment: datetime) -> str:
+    """An instant as the contract writes it: ISO 8601 in UTC with a ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _number(value: float) -> float | int:
+    """A JSON number without float noise; whole numbers stay whole (attended weight)."""
+    rounded = round(float(value), DECIMALS)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def schedule_rows(schedule: Schedule) -> list[Row]:
+    """schedule.csv: one row per scheduled event, in the schedule's order (by start)."""
+    attendees = Counter(a.event_id for a in schedule.attendance)
+    return [
+        {
+            "event_id": event.event_id,
+            "kind": event.kind,
+            "theme": event.theme or "",
+            "title_de": event.title("de"),
+            "title_tr": event.title("tr"),
+            "start": utc_text(event.start),
+            "end": utc_text(event.end),
+            "language": event.language,
+            "interpreted": "true" if event.interpreted else "false",
+            "room": str(event.room),
+            "attendees": str(attendees[event.event_id]),
+        }
+        for event in schedule.events
+    ]
+
+
+def attendance_rows(schedule: Schedule) -> list[Row]:
+    """attendance.csv: one row per participant per event on their agenda."""
+    return [
+        {"event_id": a.event_id, "participant_id": a.participant_id, "role": a.role}
+        for a in schedule.attendance
+    ]
+
+
+def match_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
+    """matches.csv: every partnership and every chosen new contact; ``event_id`` only when
+    its meeting made it into the schedule (an unplaced meeting is in unscheduled.csv)."""
+    placed = schedule.events_by_id
+    return [
+        {
+            "city_a": m.city_a,
+            "city_b": m.city_b,
+            "kind": m.kind,
+            "score": str(round(m.score, DECIMALS)),
+            "reasons": m.reasons.get("en", ""),
+            "event_id": m.meeting_id if m.meeting_id and m.meeting_id in placed else "",
+        }
+        for m in matchmaking.matches
+    ]
+
+
+def unscheduled_items(matchmaking: Matchmaking, schedule: Schedule) -> list[UnscheduledItem]:
+    """Everything not placed: what the solver could not place plus the meetings matchmaking
+    already found impossible (a city without delegates), each once, by item id."""
+    items: dict[str, UnscheduledItem] = {}
+    for item in (*schedule.unscheduled, *matchmaking.impossible):
+        if item.item_id not in schedule.events_by_id:
+            items.setdefault(item.item_id, item)
+    return [items[key] for key in sorted(items)]
+
+
+def unscheduled_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
+    """unscheduled.csv: every session or meeting that is not in schedule.csv, with why."""
+    return [
+        {"item_id": i.item_id, "kind": i.kind, "reason": i.reason}
+        for i in unscheduled_items(matchmaking, schedule)
+    ]
+
+
+def table_rows(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule
+) -> dict[str, list[Row]]:
+    """Every CSV table of a run by name (``schedule``, ``attendance``, ``matches``,
+    ``unscheduled``), as the rows that are written."""
+    del conference  # every table is fully said by the schedule and the matchmaking
+    return {
+        "schedule": schedule_rows(schedule),
+        "attendance": attendance_rows(schedule),
+        "matches": match_rows(matchmaking, schedule),
+        "unscheduled": unscheduled_rows(matchmaking, schedule),
+    }
+
+
+def report(
+    conference: Conference,
+    matchmaking: Matchmaking,
+    schedule: Schedule,
+    violations: Sequence[str] = (),
+) -> dict[str, Any]:
+    """report.json: how good the schedule is and how sure the solver is of it.
+
+    ``objective`` and ``bound`` are attended weight (Σ w) with the placed meetings held fixed;
+    ``gap`` = (bound − objective) / bound. Beyond the contract's keys it adds the counts an
+    organiser asks first (sessions, partner meetings, new contacts, unscheduled) and the
+    worst-off city.
+    """
+    happy = satisfaction(conference, schedule)
+    kinds = Counter(event.kind for event in schedule.events)
+    worst = happy.worst_city
+    return {
+        "status": schedule.status,
+        "objective": _number(schedule.objective),
+        "bound": _number(schedule.bound),
+        "gap": _number(schedule.gap),
+        "solve_seconds": round(schedule.solve_seconds, 2),
+        "satisfaction": _number(happy.overall),
+        "satisfaction_by_city": {city: _number(value) for city, value in happy.by_city.items()},
+        "events_scheduled": len(schedule.events),
+        "meetings_scheduled": kinds["partner_meeting"] + kinds["new_contact_meeting"],
+        "violations": list(violations),
+        "sessions_scheduled": kinds["plenary"] + kinds["workshop"],
+        "partner_meetings_scheduled": kinds["partner_meeting"],
+        "new_contact_meetings_scheduled": kinds["new_contact_meeting"],
+        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "worst_city": None
+        if worst is None
+        else {"city_id": worst[0], "satisfaction": _number(worst[1])},
+    }
+
+
+def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Give a table's text columns their types: UTC instants, booleans, numbers."""
+    frame = frame.reindex(columns=list(TABLE_COLUMNS[name])).fillna("")
+    if name == "schedule":
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame["interpreted"] = frame["interpreted"] == "true"
+        frame["room"] = frame["room"].astype(int)
+        frame["attendees"] = frame["attendees"].astype(int)
+    elif name == "matches":
+        frame["score"] = frame["score"].astype(float)
+    return frame
+
+
+def table_frames(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule
+) -> dict[str, pd.DataFrame]:
+    """The tables of an in-memory run as typed DataFrames (the same rows the CSVs hold)."""
+    return {
+        name: _typed(name, pd.DataFrame(rows, columns=list(TABLE_COLUMNS[name]), dtype=object))
+        for name, rows in table_rows(conference, matchmaking, schedule).items()
+    }
+
+
+def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
+    """The CSV tables of a written run as typed DataFrames, by name (``schedule``, ...)."""
+    return {
+        name: _typed(
+            name,
+            pd.read_csv(Path(folder) / file, dtype=str, keep_default_na=False, encoding="utf-8"),
+        )
+        for name, file in TABLE_FILES.items()
+    }
+
+
+def read_report(folder: Path) -> dict[str, Any]:
+    """report.json of a written run."""
+    return json.loads((Path(folder) / REPORT_FILE).read_text(encoding="utf-8"))
+
+
+def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Row]) -> None:
+    """One CSV as the contract wants it: UTF-8 (no BOM), comma, header row, ``\\n`` lines."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def write_tables(
+    conference: Conference,
+    matchmaking: Matchmaking,
+    schedule: Schedule,
+    folder: Path,
+    *,
+    violations: Sequence[str] = (),
+) -> None:
+    """Write schedule.csv, attendance.csv, matches.csv, unscheduled.csv and report.json."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, rows in table_rows(conference, matchmaking, schedule).items():
+        write_csv(folder / TABLE_FILES[name], TABLE_COLUMNS[name], rows)
+    text = json.dumps(
+        report(conference, matchmaking, schedule, violations), ensure_ascii=False, indent=2
+    )
+    (folder / REPORT_FILE).write_text(text + "\n", encoding="utf-8")
