@@ -209,7 +209,7 @@ def table_frames(
 ) -> dict[str, pd.DataFrame]:
     """The tables of an in-memory run as typed DataFrames (the same rows the CSVs hold)."""
     return {
-        name: _typed(name, pd.DataFrame(rows, columns=list(TABLE_COLUMNS[name]), dtype=object))
+        name: _typed(name, pd.DataFrame(rows, columns=list(TABLE_COLUMNS[name]), dtype=str))
         for name, rows in table_rows(conference, matchmaking, schedule).items()
     }
 
