@@ -47,18 +47,27 @@ THEMES = (
 ROLES = ("expert", "administration", "youth")
 
 
-def build(cities: int, seed: int) -> Conference:
+def build(cities: int, seed: int, third_country: bool = False) -> Conference:
     """A random conference: half the cities in DE, half in TR, one partnership per DE city
-    (to a random TR city, no repeats), 3-7 participants per city."""
+    (to a random TR city, no repeats), 3-7 participants per city. With ``third_country``
+    every third Turkish city is moved to AT (the graph of candidates is then no longer
+    bipartite, so CP-SAT decides)."""
     rng = random.Random(seed)
     half = cities // 2
     city_list = [
         City(f"de{i:03d}", f"Stadt {i}", "DE", None, "Europe/Berlin", "de") for i in range(half)
     ] + [
-        City(f"tr{i:03d}", f"Şehir {i}", "TR", None, "Europe/Istanbul", "tr")
+        City(
+            f"tr{i:03d}",
+            f"Şehir {i}",
+            "AT" if third_country and i % 3 == 0 else "TR",
+            None,
+            "Europe/Istanbul",
+            "tr",
+        )
         for i in range(cities - half)
     ]
-    turkish = [c.id for c in city_list if c.country == "TR"]
+    turkish = [c.id for c in city_list if c.country != "DE"]
     rng.shuffle(turkish)
     partnerships = [Partnership(f"de{i:03d}", turkish[i]) for i in range(min(half, len(turkish)))]
     participants = []
@@ -106,16 +115,20 @@ def main() -> None:
     parser.add_argument("--cities", type=int, default=400)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--third-country", action="store_true", help="move every third TR city to AT"
+    )
     args = parser.parse_args()
 
-    conference = build(args.cities, args.seed)
+    conference = build(args.cities, args.seed, args.third_country)
     profiles = city_profiles(conference)
     delegates = delegates_by_city(conference)
     partnered = {tuple(sorted((p.city_a, p.city_b))) for p in conference.partnerships}
     candidates = new_contact_candidates(conference, profiles, delegates, partnered)  # type: ignore[arg-type]
     with_delegate = sum(1 for c in conference.cities if delegates.get(c.id))
+    countries = sorted({c.country for c in conference.cities})
     print(
-        f"{len(conference.cities)} cities ({with_delegate} with a delegate), "
+        f"{len(conference.cities)} cities in {', '.join(countries)} ({with_delegate} with a delegate), "
         f"{len(conference.partnerships)} partnerships, {len(conference.participants)} "
         f"participants, {len(candidates)} candidate new contacts (score >= 0.5)"
     )

@@ -169,6 +169,35 @@ def test_min_cost_flow_and_cp_sat_agree_with_brute_force_and_each_other() -> Non
         assert auto.pairs == cp_sat.pairs
 
 
+def test_cp_sat_with_its_lp_pruning_matches_the_min_cost_flow_on_a_larger_conference() -> None:
+    # 60 German and Turkish cities: large enough that the LP bound drops most pairs before
+    # CP-SAT runs; the flow is an independent exact method on the same (bipartite) pairs.
+    rng = random.Random(11)
+    cities = [
+        City(f"k{i:02d}", f"K{i}", "DE" if i % 2 else "TR", None, "Europe/Berlin", "de")
+        for i in range(60)
+    ]
+    people = [
+        participant(
+            f"{c.id}p{k}",
+            c.id,
+            role="administration",
+            interests={t.id: rng.randint(0, 3) for t in THEMES},
+        )
+        for c in cities
+        for k in range(3)
+    ]
+    conf = conference(cities=cities, partnerships=[], participants=people)
+    candidates = new_contact_candidates(conf, city_profiles(conf), delegates_by_city(conf), set())
+    assert len(candidates) > 500
+    for per_city in (1, 2, 3):
+        by_flow = best_new_contacts(candidates, per_city)
+        by_cp_sat = best_new_contacts(candidates, per_city, always_cp_sat=True)
+        assert (by_flow.method, by_cp_sat.method) == ("min-cost flow", "CP-SAT")
+        assert by_cp_sat.total_units == by_flow.total_units
+        assert by_cp_sat.pairs == by_flow.pairs
+
+
 def test_equal_scores_are_broken_the_same_way_every_time() -> None:
     # Eight cities with identical profiles: every German-Turkish pair scores 1.0, many
     # optimal sets exist; the choice must depend neither on the method, the solver's luck
