@@ -1,0 +1,233 @@
+"""The organiser's run: the whole pipeline publishes checked outputs, and never leaves a
+half-written or broken output folder behind (invalid inputs, Ctrl-C mid-solve or
+mid-write)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scheduler import pipeline
+from scheduler.check import check_outputs
+from scheduler.cli import main
+from scheduler.errors import UserError
+from scheduler.generate import generate
+from tests.conftest import ROOT
+
+CONTRACT_FILES = (
+    "schedule.csv",
+    "attendance.csv",
+    "matches.csv",
+    "unscheduled.csv",
+    "report.json",
+    "calendars/conference.ics",
+)
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file of a folder by relative path, with a hash of its bytes."""
+    return {
+        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def leftovers(out: Path) -> list[str]:
+    """Temporary or set-aside siblings of an output folder (there must be none)."""
+    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f"{out.name}."))
+
+
+@pytest.fixture(scope="module")
+def small_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("small") / "inputs"
+    generate(folder, cities=4, participants=16, sessions=6, seed=1)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def published(small_inputs: Path, tmp_path_factory: pytest.TempPathFactory) -> pipeline.Result:
+    out = tmp_path_factory.mktemp("run") / "outputs"
+    steps: list[str] = []
+    result = pipeline.run(small_inputs, out, time_limit=20, seed=0, step=steps.append)
+    assert any("solving" in s for s in steps)
+    return result
+
+
+@pytest.fixture
+def earlier_outputs(published: pipeline.Result, tmp_path: Path) -> Path:
+    """An output folder holding a previous run's outputs."""
+    assert published.folder is not None
+    out = tmp_path / "outputs"
+    shutil.copytree(published.folder, out)
+    return out
+
+
+def test_run_publishes_every_output_and_they_pass_the_check(
+    published: pipeline.Result, small_inputs: Path
+) -> None:
+    out = published.folder
+    assert out is not None
+    for name in CONTRACT_FILES:
+        assert (out / name).is_file(), name
+    assert list((out / "agendas").glob("*.html"))
+    assert check_outputs(small_inputs, out) == []
+    assert leftovers(out) == []
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["events_scheduled"] == len(published.schedule.events) > 0
+    assert report["violations"] == []
+
+
+def test_read_outputs_gives_the_tables_of_the_run(published: pipeline.Result) -> None:
+    assert published.folder is not None
+    frames = pipeline.read_outputs(published.folder)
+    assert set(frames) == {"schedule", "attendance", "matches", "unscheduled"}
+    assert frames["schedule"]["event_id"].tolist() == [
+        e.event_id for e in published.schedule.events
+    ]
+    assert len(frames["attendance"]) == len(published.schedule.attendance)
+    for name, frame in pipeline.tables(published).items():
+        assert frame.equals(frames[name]), name
+
+
+def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
+    table = pipeline.compare(published, published, names=("sample", "again"))
+    assert list(table.columns) == ["sample", "again"]
+    for measure in ("events placed", "satisfaction", "worst city", "gap", "bound"):
+        assert table.loc[measure, "sample"] == table.loc[measure, "again"]
+    assert table.loc["events placed", "sample"] == len(published.schedule.events)
+
+
+def test_invalid_inputs_leave_the_outputs_byte_identical(
+    small_inputs: Path, earlier_outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken"
+    shutil.copytree(small_inputs, broken)
+    sessions = broken / "sessions.csv"
+    lines = sessions.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    cells = lines[1].split(",")
+    cells[header.index("kind")] = "lecture"  # not plenary or workshop
+    sessions.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
+    before = snapshot(earlier_outputs)
+
+    code = main(["run", str(broken), "--out", str(earlier_outputs), "--time-limit", "5"])
+
+    assert code == 2
+    assert "sessions.csv" in capsys.readouterr().err
+    assert snapshot(earlier_outputs) == before
+    assert leftovers(earlier_outputs) == []
+
+
+def test_a_folder_that_holds_other_files_is_not_replaced(
+    published: pipeline.Result, tmp_path: Path
+) -> None:
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "minutes.docx").write_bytes(b"do not delete")
+    with pytest.raises(UserError, match="replaced as a whole"):
+        pipeline.export(published, foreign)
+    assert (foreign / "minutes.docx").read_bytes() == b"do not delete"
+
+
+def test_deterministic_runs_write_identical_files(small_inputs: Path, tmp_path: Path) -> None:
+    first = pipeline.run(small_inputs, tmp_path / "a", time_limit=20, deterministic=True)
+    second = pipeline.run(small_inputs, tmp_path / "b", time_limit=20, deterministic=True)
+    assert first.folder is not None and second.folder is not None
+    a, b = snapshot(first.folder), snapshot(second.folder)
+    # report.json says how long the solve took, the one thing a clock decides
+    del a["report.json"], b["report.json"]
+    assert a == b
+    stamp = pipeline.deterministic_stamp(first.conference).strftime("%Y%m%dT%H%M%SZ")
+    feed = (first.folder / "calendars" / "conference.ics").read_text(encoding="utf-8")
+    assert f"DTSTAMP:{stamp}" in feed
+
+
+# --- Ctrl-C ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def big_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Big enough that solving and writing take seconds, not milliseconds."""
+    folder = tmp_path_factory.mktemp("big") / "inputs"
+    generate(folder, cities=20, participants=200, sessions=30, seed=2)
+    return folder
+
+
+def start_run(inputs: Path, out: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+    """`scheduler run` in a child process, its stderr lines arriving in a queue."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "scheduler.cli", "run", str(inputs), "--out", str(out)]
+        + ["--time-limit", "60"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # a test runner may ignore SIGINT; the organiser's shell does not
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            lines.put(line)
+
+    threading.Thread(target=read, daemon=True).start()
+    return process, lines
+
+
+def wait_for(lines: queue.Queue[str], text: str, seen: list[str], seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=deadline - time.monotonic())
+        except queue.Empty:
+            break
+        seen.append(line)
+        if text in line:
+            return
+    pytest.fail(f"never saw {text!r}; stderr so far:\n{''.join(seen)}")
+
+
+@pytest.mark.parametrize(
+    ("moment", "delay"),
+    [
+        ("attended weight", 0.0),  # the solver's first progress line: mid-solve
+        ("writing outputs", 1.0),  # calendars and agendas half written
+    ],
+    ids=["mid-solve", "mid-write"],
+)
+def test_ctrl_c_leaves_the_earlier_outputs_untouched(
+    big_inputs: Path, earlier_outputs: Path, moment: str, delay: float
+) -> None:
+    before = snapshot(earlier_outputs)
+    process, lines = start_run(big_inputs, earlier_outputs)
+    seen: list[str] = []
+    try:
+        wait_for(lines, moment, seen)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    time.sleep(0.2)  # let the reader thread collect the last lines
+    while not lines.empty():
+        seen.append(lines.get())
+    assert code == 130, "".join(seen)
+    assert "interrupted" in "".join(seen)
+    assert snapshot(earlier_outputs) == before
+    assert leftovers(earlier_outputs) == []
