@@ -15,8 +15,8 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from collections.abc import Iterator, Mapping
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from scheduler.model import (
     Attendance,
     City,
     Conference,
+    EventKind,
+    EventLanguage,
     Match,
     Matchmaking,
     Meeting,
@@ -36,7 +38,7 @@ from scheduler.model import (
     UnscheduledItem,
 )
 from tests.builders import CANAKKALE, KILIS, MANNHEIM, OSNABRUECK, conference, participant, session
-from tests.conftest import require
+from tests.conftest import SAMPLE_INPUTS, require
 
 AMSTERDAM = City("ams", "Amsterdam", "NL", None, "Europe/Amsterdam", "en")
 MARKUP = '<script>alert(1)</script> & "x"'
@@ -429,7 +431,7 @@ class Chromium:
                 raise RuntimeError("Chromium closed the DevTools pipe")
             self.buffer += chunk
         message, self.buffer = self.buffer.split(b"\0", 1)
-        return json.loads(message)  # type: ignore[no-any-return]
+        return json.loads(message)
 
     def call(self, method: str, session: str | None = None, **params: Any) -> dict[str, Any]:
         self.last_id += 1
@@ -442,7 +444,7 @@ class Chromium:
             if reply.get("id") == self.last_id:
                 if "error" in reply:
                     raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})  # type: ignore[no-any-return]
+                return reply.get("result", {})
             self.pending.append(reply)
 
     def _wait_for(self, method: str) -> None:
@@ -591,3 +593,82 @@ def test_agendas_of_a_solved_conference_show_every_event_of_the_city(tmp_path: P
     unplaced = {item.item_id for item in schedule.unscheduled}
     osn = visible_text((tmp_path / "agendas" / "osn.html").read_text("utf-8"))
     assert ("Nicht eingeplant" in osn) == ("pm-can-osn" in unplaced)
+
+
+def test_holidays_of_a_turkish_province_are_the_country_ones(tmp_path: Path) -> None:
+    # 15 July is Demokrasi ve Millî Birlik Günü; the package has no Turkish provinces.
+    conf = conference(start=date(2020, 7, 13), end=date(2020, 7, 17))
+    write_agendas(conf, Matchmaking((), (), ()), _empty_schedule(), tmp_path, pdf=False)
+    can = visible_text((tmp_path / "agendas" / "can.html").read_text("utf-8"))
+    assert "15 Temmuz 2020 Çarşamba: Demokrasi ve Millî Birlik Günü" in can
+    assert not (tmp_path / "agendas" / "can.pdf").exists()
+
+
+def _empty_schedule() -> Schedule:
+    return Schedule((), (), (), "OPTIMAL", 0, 0, 0.0)
+
+
+def _rough_schedule(conf: Conference, matchmaking: Matchmaking) -> Schedule:
+    """Every session and meeting at simple times, attended by those who want it (w >= 2):
+    not a valid plan (the solver makes those), only something realistic to show."""
+    days = [conf.start + timedelta(days=n) for n in range((conf.end - conf.start).days + 1)]
+    weekdays = [d for d in days if d.weekday() < 5]
+    items: list[tuple[str, EventKind, str | None, Mapping[str, str], int, EventLanguage]] = [
+        (s.id, s.kind, s.theme, s.titles, s.duration_minutes, s.language) for s in conf.sessions
+    ]
+    items += [
+        (m.id, m.kind, None, m.titles, m.duration_minutes, m.language) for m in matchmaking.meetings
+    ]
+    events: list[ScheduledEvent] = []
+    attendance: list[Attendance] = []
+    for number, (event_id, kind, theme, titles, minutes, language) in enumerate(items):
+        day = weekdays[number % len(weekdays)]
+        start = datetime(
+            day.year, day.month, day.day, 7 + (number // len(weekdays)) % 7, tzinfo=UTC
+        )
+        end = start + timedelta(minutes=minutes)
+        events.append(ScheduledEvent(event_id, kind, theme, titles, start, end, language, 1))
+        if event_id in matchmaking.meetings_by_id:
+            for pid in matchmaking.meetings_by_id[event_id].delegates:
+                attendance.append(Attendance(event_id, pid, "delegate"))
+            continue
+        s = conf.sessions_by_id[event_id]
+        for p in conf.participants:
+            if p.id in s.hosts:
+                attendance.append(Attendance(event_id, p.id, "host"))
+            elif conf.wanted_weight(p, s) >= 2:
+                attendance.append(Attendance(event_id, p.id, "attendee"))
+    return Schedule(
+        events=tuple(sorted(events, key=lambda e: (e.start, e.event_id))),
+        attendance=tuple(sorted(attendance, key=lambda a: (a.event_id, a.participant_id))),
+        unscheduled=(),
+        status="FEASIBLE",
+        objective=0,
+        bound=0,
+        solve_seconds=0.0,
+    )
+
+
+def test_sample_conference_agendas_fit_a_phone_and_keep_to_their_language(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    from scheduler.matchmaking import match
+    from scheduler.pipeline import load
+
+    conf, _ = load(SAMPLE_INPUTS)
+    matchmaking = match(conf)
+    schedule = _rough_schedule(conf, matchmaking)
+    write_agendas(conf, matchmaking, schedule, tmp_path, pdf=False)
+    folder = tmp_path / "agendas"
+    emails = [p.email for p in conf.participants] + [conf.organizer.email]
+    for city in conf.cities:
+        html = (folder / f"{city.id}.html").read_text("utf-8")
+        assert f'<html lang="{city.language}">' in html
+        assert not any(email in html for email in emails), city.id
+        foreign = {"tr": GERMAN_WEEKDAYS, "de": TURKISH_WEEKDAYS}.get(city.language, ())
+        assert not any(re.search(rf"\b{day}\b", visible_text(html)) for day in foreign), city.id
+    # The longest pages and the index, in the browser at a phone's width.
+    longest = sorted(folder.glob("*.html"), key=lambda f: (-f.stat().st_size, f.name))[:3]
+    for file in [*longest, folder / "index.html"]:
+        result = browser.open(file)
+        assert result["scrollWidth"] <= PHONE_WIDTH, (file.name, result["scrollWidth"])

@@ -338,13 +338,15 @@ def write_agendas(
     folder: Path,
     *,
     workers: int | None = None,
+    pdf: bool = True,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
 
     Each city's page is in the city's language, every time in the city's zone (meetings
     also in the other city's). The index links every city and lists the public programme
     in the organisers' zone. PDFs are rendered by up to ``workers`` processes (default:
-    one per CPU) when there are many cities: WeasyPrint takes about a second per page.
+    one per CPU) when there are many cities: WeasyPrint takes about a second per city;
+    ``pdf=False`` writes the HTML pages only (a quick preview).
     """
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
@@ -360,7 +362,8 @@ def write_agendas(
     (out / "index.html").write_text(
         env.get_template("index.html").render(page=index, w=index.words), encoding="utf-8"
     )
-    render_pdfs(pdf_jobs, workers)
+    if pdf:
+        render_pdfs(pdf_jobs, workers)
 
 
 def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None) -> None:
@@ -472,7 +475,7 @@ def language_label(event_language: str, lang: str) -> str:
     names = Locale.parse(BABEL_LOCALE[lang]).languages
     if event_language == INTERPRETED:
         return f"{names['de']}/{names['tr']}"
-    return names.get(event_language, event_language)
+    return str(names.get(event_language, event_language))
 
 
 # --- gathering ---------------------------------------------------------------------------
@@ -743,16 +746,24 @@ def _zone_label(city: City, conference: Conference, lang: str) -> str:
 def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[HolidayView, ...]:
     """Public holidays of the city's region (country-wide ones too) on the conference's
     days, named in the city's language where the ``holidays`` package has it."""
-    subdiv = None
-    if city.region and "-" in city.region:
-        subdiv = city.region.split("-", 1)[1]
+    subdiv = city.region.split("-", 1)[1] if city.region and "-" in city.region else None
     years = range(conference.start.year, conference.end.year + 1)
-    try:
-        calendar = holidays.country_holidays(city.country, subdiv=subdiv, years=years)
-    except NotImplementedError:
+    calendar = None
+    # The package knows no subdivisions for some countries (Turkish provinces): then the
+    # country's holidays, as the solver does.
+    for attempt in (subdiv, None):
+        try:
+            calendar = holidays.country_holidays(city.country, subdiv=attempt, years=years)
+            subdiv = attempt
+            break
+        except NotImplementedError:
+            continue
+    if calendar is None:
         return ()  # a country the package does not know: nothing to note
+    # Always name a language: without it the names follow the process locale.
     supported = getattr(calendar, "supported_languages", ())
-    language = next((c for c in (lang, f"{lang}_US") if c in supported), None)
+    wanted = (lang, f"{lang}_US", "en_US", getattr(calendar, "default_language", None))
+    language = next((c for c in wanted if c and c in supported), None)
     if language is not None:
         calendar = holidays.country_holidays(
             city.country, subdiv=subdiv, years=years, language=language
