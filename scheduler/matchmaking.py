@@ -44,8 +44,10 @@ SCORE_DECIMALS = 6
 SCORE_UNIT = 10**SCORE_DECIMALS
 
 # A theme is a shared focus of two cities when both profiles reach this mean interest
-# (interests are 0..3, so 1.5 is "at least medium on average"); at most this many are named.
-SHARED_THEME_LEVEL = 1.5
+# (interests are 0..3: 1 = "some interest"; real profiles are averages over people with
+# different priorities and rarely exceed 1.5, so a higher level would say "nothing shared"
+# for most pairs of the sample conference). At most this many themes are named.
+SHARED_THEME_LEVEL = 1.0
 MAX_REASON_THEMES = 3
 
 # CP-SAT (three or more countries) proves optimality in a few seconds for 400 cities;

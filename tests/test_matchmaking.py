@@ -454,7 +454,7 @@ def test_reasons_name_the_shared_themes_in_three_languages() -> None:
         ]
     )
     (row,) = match(conf).matches
-    # digital and youth are shared (both >= 1.5), urban is only Osnabrück's; equal
+    # digital and youth are shared (both >= 1), urban is only Osnabrück's; equal
     # products (6 and 6) keep the conference's theme order.
     assert row.reasons == {
         "de": "Beide Städte: Digitalisierung, Jugendpartizipation",
@@ -475,6 +475,20 @@ def test_reasons_put_the_strongest_shared_theme_first_and_name_at_most_three() -
     assert row.reasons["en"] == (
         "Both cities: Sustainable urban development, Youth participation, Digitalisation"
     )
+
+
+def test_a_shared_theme_needs_a_mean_interest_of_at_least_one_in_both_cities() -> None:
+    conf = conference(
+        participants=[
+            participant("o1", "osn", role="administration", interests={"urban": 1, "youth": 1}),
+            participant("o2", "osn", interests={"urban": 1, "youth": 0}),  # youth: mean 0.5
+            participant("c1", "can", role="administration", interests={"urban": 1, "youth": 3}),
+        ]
+    )
+    (row,) = match(conf).matches
+    assert row.reasons["en"] == "Both cities: Sustainable urban development"
+    assert row.reasons["de"] == "Beide Städte: Nachhaltige Stadtentwicklung"
+    assert row.reasons["tr"] == "İki şehir de: Sürdürülebilir kentsel gelişim"
 
 
 def test_reasons_say_so_in_words_when_nothing_is_shared() -> None:
