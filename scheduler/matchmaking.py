@@ -334,7 +334,7 @@ def _best_by_cp_sat(
 
     Pairs that provably belong to no best set are left out first (see
     _pairs_that_can_be_best): for 400 cities that shrinks tens of thousands of pairs to a
-    few hundred and the proof takes milliseconds instead of seconds.
+    few hundred and the proof takes a fraction of a second instead of seconds or minutes.
     """
     kept = [
         i for i, keep in enumerate(_pairs_that_can_be_best(candidates, weights, per_city)) if keep
