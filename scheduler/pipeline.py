@@ -431,6 +431,129 @@ def compare(
     return pd.DataFrame({names[0]: first, names[1]: second}, dtype=object)
 
 
+def notebook_folders() -> tuple[Path, Path]:
+    """The input and output folders a notebook works on: ``SCHEDULER_INPUTS`` and
+    ``SCHEDULER_OUTPUTS`` when set, else ``inputs/`` and ``outputs/`` of the checkout
+    (found from the working directory, e.g. ``notebooks/``, or from this package)."""
+    import scheduler
+
+    candidates = [Path.cwd(), *Path.cwd().parents, Path(scheduler.__file__).resolve().parent.parent]
+    root = next(
+        (c for c in candidates if (c / "pyproject.toml").is_file() and (c / "inputs").is_dir()),
+        candidates[-1],
+    )
+    inputs = Path(os.environ.get("SCHEDULER_INPUTS") or root / "inputs")
+    outputs = Path(os.environ.get("SCHEDULER_OUTPUTS") or root / "outputs")
+    return inputs, outputs
+
+
+def wanted_sessions(conference: Conference, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """One row per participant and session they want (w > 0), from a run's tables
+    (`read_outputs` or `tables`): ``participant_id, name, city_id, role, session_id,
+    theme, weight, attended`` and ``why_missed``, the first rule that explains a missed
+    session, in words ("" when attended).
+
+    Satisfaction by participant, city or theme is a group-by of this table (attended
+    weight over weight), the same measure as report.json.
+    """
+    import pandas as pd
+
+    schedule = frames["schedule"]
+    spans = {
+        row.event_id: (row.start.to_pydatetime(), row.end.to_pydatetime(), int(row.attendees))
+        for row in schedule.itertuples()
+    }
+    not_placed = dict(zip(frames["unscheduled"]["item_id"], frames["unscheduled"]["reason"]))
+    agenda: dict[str, set[str]] = {}
+    for row in frames["attendance"].itertuples():
+        agenda.setdefault(row.participant_id, set()).add(row.event_id)
+    absences: dict[str, list[Any]] = {}
+    for absence in conference.unavailability:
+        absences.setdefault(absence.participant_id, []).append(absence)
+
+    rows = []
+    for person in conference.participants:
+        mine = agenda.get(person.id, set())
+        for session in conference.sessions:
+            weight = conference.wanted_weight(person, session)
+            if weight <= 0:
+                continue
+            attended = session.id in mine
+            why = (
+                ""
+                if attended
+                else _why_missed(
+                    conference,
+                    person,
+                    session,
+                    spans,
+                    not_placed,
+                    mine,
+                    absences.get(person.id, []),
+                )
+            )
+            rows.append(
+                {
+                    "participant_id": person.id,
+                    "name": person.name,
+                    "city_id": person.city_id,
+                    "role": person.role,
+                    "session_id": session.id,
+                    "theme": session.theme,
+                    "weight": weight,
+                    "attended": attended,
+                    "why_missed": why,
+                }
+            )
+    columns = ["participant_id", "name", "city_id", "role", "session_id", "theme", "weight"]
+    return pd.DataFrame(rows, columns=[*columns, "attended", "why_missed"])
+
+
+def _why_missed(
+    conference: Conference,
+    person: Any,
+    session: Any,
+    spans: dict[str, tuple[datetime, datetime, int]],
+    not_placed: dict[str, str],
+    mine: set[str],
+    absences: list[Any],
+) -> str:
+    """The first reason, in the order an organiser would look, why a participant does not
+    attend a session they want. A diagnosis for people, not a rule: check.py is the rule."""
+    from scheduler.solve.availability import holiday_name, local_day_hours
+
+    if session.id not in spans:
+        return f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
+    start, end, attendees = spans[session.id]
+    for absence in absences:
+        if absence.start < end and start < absence.end:
+            return f"unavailable ({absence.reason})" if absence.reason else "unavailable"
+    rules = conference.calendar
+    gap = timedelta(minutes=rules.buffer_minutes)
+    for event_id in sorted(mine):
+        other_start, other_end, _ = spans.get(event_id, (None, None, 0))
+        if other_start is not None and other_start < end + gap and start < other_end + gap:
+            return f"clashes with {event_id}"
+    zone = conference.city_of(person).zone
+    day = start.astimezone(zone).date()
+    same_day = [e for e in mine if e in spans and spans[e][0].astimezone(zone).date() == day]
+    if len(same_day) >= rules.max_events_per_day:
+        return f"day full ({len(same_day)} events on {day.isoformat()})"
+    if session.capacity is not None and attendees >= session.capacity:
+        return f"session full ({attendees} of {session.capacity})"
+    day_start, day_end = local_day_hours(conference, person.role)
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    if local_start.time() < day_start or local_end.date() > day or local_end.time() > day_end:
+        return f"outside their hours ({day_start:%H:%M}-{day_end:%H:%M} local)"
+    if local_start.weekday() not in rules.weekdays:
+        return "not a conference weekday where they live"
+    city = conference.city_of(person)
+    holiday = rules.public_holidays and holiday_name(city.country, city.region, day)
+    if holiday:
+        return f"public holiday where they live ({holiday})"
+    return "not chosen (no rule found that blocks it: a longer solve may add it)"
+
+
 # --- the command line ------------------------------------------------------------------
 
 
