@@ -89,17 +89,20 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             options.progress(Progress(phase, float(objective), float(bound), elapsed()))
 
     grid = TimeGrid(conference)
+    people = conference.participants_by_id
     planned = plan_events(conference, matchmaking, grid)
     events = {e.id: e for e in planned}
     placeable = [e for e in planned if e.problem is None]
     wants = wanted(conference)
     wanted_by_city: dict[str, int] = defaultdict(int)
-    people = conference.participants_by_id
     for session in conference.sessions:
-        for person in conference.participants:
-            w = conference.wanted_weight(person, session)
-            if w > 0:
-                wanted_by_city[person.city_id] += w
+        for pid, w in wants.get(session.id, ()):
+            wanted_by_city[people[pid].city_id] += w
+        for pid in set(session.hosts):
+            if pid in people:
+                wanted_by_city[people[pid].city_id] += conference.wanted_weight(
+                    people[pid], session
+                )
 
     model = PlacementModel(
         conference,
@@ -148,6 +151,11 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     placement_deadline = started + options.time_limit * PLACEMENT_SHARE
     placer = model.placer(wants)
     best = attend(PlacementResult(placer.run(), 0.0))
+    improved = placer.improve(None if options.deterministic else placement_deadline)
+    if improved != best.starts:
+        candidate = attend(PlacementResult(improved, 0.0))
+        if candidate.rank > best.rank:
+            best = candidate
     if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
         second = model.solve(
             seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),

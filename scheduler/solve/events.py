@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, timedelta
 
 import numpy as np
 
@@ -213,11 +213,16 @@ def _resolve_starts(
 def wanted(conference: Conference) -> Mapping[str, list[tuple[str, int]]]:
     """Per session id, the (participant id, w) of everyone with w > 0 who is not a host."""
     result: dict[str, list[tuple[str, int]]] = {}
+    preferred = conference.preferences
     for session in conference.sessions:
         hosts = set(session.hosts)
         rows = []
         for person in conference.participants:
             if person.id in hosts:
+                continue
+            # w is the preference if given, else the theme interest (then narrowed by
+            # language and audience): with neither there is nothing to ask
+            if not person.interests.get(session.theme) and (person.id, session.id) not in preferred:
                 continue
             w = conference.wanted_weight(person, session)
             if w > 0:
@@ -226,8 +231,4 @@ def wanted(conference: Conference) -> Mapping[str, list[tuple[str, int]]]:
     return result
 
 
-def utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
-__all__ = ["PlannedEvent", "date", "describe_local", "plan_events", "wanted", "why_not_free"]
+__all__ = ["PlannedEvent", "describe_local", "plan_events", "wanted", "why_not_free"]

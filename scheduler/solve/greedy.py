@@ -16,6 +16,7 @@ measure estimates the attended weight:
 
 from __future__ import annotations
 
+import time as clock
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
@@ -45,13 +46,22 @@ class GreedyPlacer:
         self.events = {e.id: e for e in events}
         self.cands = {eid: np.array(c, dtype=np.int64) for eid, c in cands.items()}
         self.tables = tables
-        self.shared_with: dict[str, dict[str, int]] = defaultdict(dict)
+        # sessions as rows of a dense shared-audience matrix, for vectorised scoring
+        self.session_ids = sorted(e.id for e in events if e.session is not None)
+        self.session_index = {sid: i for i, sid in enumerate(self.session_ids)}
+        self.shared_matrix = np.zeros((len(self.session_ids), len(self.session_ids)))
         for (a, b), weight in shared.items():
-            self.shared_with[a][b] = weight
+            if a in self.session_index and b in self.session_index:
+                self.shared_matrix[self.session_index[a], self.session_index[b]] = weight
+        self.session_cell = np.full(len(self.session_ids), -1, dtype=np.int64)
+        self._runs: dict[str, np.ndarray] = {}
         rules = conference.calendar
         self.max_per_day = rules.max_events_per_day
         self.people = conference.participants_by_id
         self.personal = {e.id: -(-(e.duration + rules.buffer_minutes) // grid.grid) for e in events}
+        self.session_personal = np.array(
+            [self.personal[sid] for sid in self.session_ids], dtype=np.int64
+        )
         n = grid.cells + 1
         self.n = n
         self.rooms = np.zeros(n, dtype=np.int32)
@@ -89,6 +99,14 @@ class GreedyPlacer:
     def zone_of(self, pid: str) -> str:
         return self.conference.city_of(self.people[pid]).timezone
 
+    def busy_run(self, pid: str) -> np.ndarray:
+        """Cumulative count of a person's busy cells (cached until they change)."""
+        run = self._runs.get(pid)
+        if run is None:
+            run = np.concatenate(([0], np.cumsum(self.busy[pid])))
+            self._runs[pid] = run
+        return run
+
     # -- hard rules ---------------------------------------------------------------------
     def feasible(self, event: PlannedEvent, cands: np.ndarray) -> np.ndarray:
         resources = self.conference.resources
@@ -101,7 +119,7 @@ class GreedyPlacer:
         for pid in event.people:
             if pid not in self.busy:
                 continue
-            run = np.concatenate(([0], np.cumsum(self.busy[pid])))
+            run = self.busy_run(pid)
             ends = np.minimum(cands + personal, self.n)
             ok &= (run[ends] - run[cands]) == 0
             days = self.dates_in(self.zone_of(pid))[cands]
@@ -113,22 +131,28 @@ class GreedyPlacer:
     def put(self, eid: str, cell: int) -> None:
         event = self.events[eid]
         self.placed[eid] = cell
+        if eid in self.session_index:
+            self.session_cell[self.session_index[eid]] = cell
         self.rooms[cell : cell + event.length] += 1
         if event.interpreted:
             self.interpreters[cell : cell + event.length] += 1
         for pid in event.people:
             if pid in self.busy:
+                self._runs.pop(pid, None)
                 self.busy[pid][cell : cell + self.personal[eid]] = True
                 self.per_day[(pid, int(self.dates_in(self.zone_of(pid))[cell]))] += 1
 
     def take(self, eid: str) -> None:
         event = self.events[eid]
         cell = self.placed.pop(eid)
+        if eid in self.session_index:
+            self.session_cell[self.session_index[eid]] = -1
         self.rooms[cell : cell + event.length] -= 1
         if event.interpreted:
             self.interpreters[cell : cell + event.length] -= 1
         for pid in event.people:
             if pid in self.busy:
+                self._runs.pop(pid, None)
                 self.busy[pid][cell : cell + self.personal[eid]] = False
                 self.per_day[(pid, int(self.dates_in(self.zone_of(pid))[cell]))] -= 1
 
@@ -141,16 +165,22 @@ class GreedyPlacer:
             for pid, w in self.busy_wanting.get(event.id, ()):
                 if pid in event.people:
                     continue
-                run = np.concatenate(([0], np.cumsum(self.busy[pid])))
+                run = self.busy_run(pid)
                 score -= w * ((run[ends] - run[cands]) > 0)
-            for other, shared in self.shared_with.get(event.id, {}).items():
-                cell = self.placed.get(other)
-                if cell is None:
-                    continue
-                overlapping = (cands > cell - personal) & (cands < cell + self.personal[other])
-                score -= shared * overlapping
-                same_day = self.organiser_dates[cands] == self.organiser_dates[cell]
-                score -= SAME_DAY_SHARE * shared * same_day
+            row = self.shared_matrix[self.session_index[event.id]]
+            mask = (self.session_cell >= 0) & (row > 0)
+            if mask.any():
+                cells = self.session_cell[mask]
+                lengths = self.session_personal[mask]
+                weights = row[mask]
+                overlapping = (cands[:, None] > cells[None, :] - personal) & (
+                    cands[:, None] < (cells + lengths)[None, :]
+                )
+                same_day = (
+                    self.organiser_dates[cands][:, None] == self.organiser_dates[cells][None, :]
+                )
+                score -= overlapping.astype(np.float64) @ weights
+                score -= SAME_DAY_SHARE * (same_day.astype(np.float64) @ weights)
             return score
         score = np.zeros(len(cands))
         for pid in event.people:
@@ -174,7 +204,9 @@ class GreedyPlacer:
         return int(cands[int(np.argmax(score))])  # the earliest of the best
 
     # -- the placement ------------------------------------------------------------------
-    def run(self, passes: int = PASSES) -> dict[str, int]:
+    def order(self) -> list[PlannedEvent]:
+        """Pinned sessions, partner meetings, new contacts, then sessions by how much
+        they are wanted (the most constrained first among equals)."""
         kinds = {"partner_meeting": 1, "new_contact_meeting": 2}
         top = {eid: float(t.max(initial=0)) for eid, t in self.tables.items()}
 
@@ -188,15 +220,25 @@ class GreedyPlacer:
                 event.id,
             )
 
-        order = sorted(self.events.values(), key=priority)
-        for event in order:
+        return sorted(self.events.values(), key=priority)
+
+    def run(self) -> dict[str, int]:
+        """Put every event, in order, at its best start."""
+        for event in self.order():
             cell = self.best_start(event)
             if cell is not None:
                 self.put(event.id, cell)
+        return dict(self.placed)
+
+    def improve(self, deadline: float | None, passes: int = PASSES) -> dict[str, int]:
+        """Take each event out and put it back at its best start, for a few passes; also
+        tries again the events left out. Stops at ``deadline`` (None: no clock)."""
         for _ in range(passes):
             moved = 0
-            for event in order:
-                if event.fixed_cell is not None:
+            for event in self.order():
+                if deadline is not None and clock.monotonic() > deadline:
+                    return dict(self.placed)
+                if event.fixed_cell is not None and event.id in self.placed:
                     continue
                 was = self.placed.get(event.id)
                 if was is not None:
@@ -207,8 +249,9 @@ class GreedyPlacer:
                         self.put(event.id, was)
                     continue
                 if was is not None:
-                    cands = np.array([was, cell], dtype=np.int64)
-                    if self.score(event, cands)[0] >= self.score(event, cands)[1]:
+                    pair = np.array([was, cell], dtype=np.int64)
+                    scores = self.score(event, pair)
+                    if scores[0] >= scores[1]:
                         cell = was  # keep unless strictly better
                 self.put(event.id, cell)
                 moved += cell != was

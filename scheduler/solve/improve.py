@@ -60,6 +60,7 @@ class LocalSearch:
             for pid in self.events[eid].people:
                 self.events_of[pid].append(eid)
         self.allowed_cache: dict[tuple[str, int], np.ndarray] = {}
+        self._dates: dict[str, np.ndarray] = {}
         self.value: dict[tuple[str, int], float] = {}
         for pid in sorted({p for rows in self.wanting.values() for p, _ in rows}):
             for day in self.days_with_options(pid):
@@ -67,7 +68,11 @@ class LocalSearch:
 
     # -- one person's day ---------------------------------------------------------------
     def day_of(self, pid: str, cell: int) -> int:
-        return int(self.placer.dates_in(self.placer.zone_of(pid))[cell])
+        dates = self._dates.get(pid)
+        if dates is None:
+            dates = self.placer.dates_in(self.placer.zone_of(pid))
+            self._dates[pid] = dates
+        return int(dates[cell])
 
     def allowed(self, pid: str, length: int) -> np.ndarray:
         key = (pid, length)
