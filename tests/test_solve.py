@@ -276,3 +276,21 @@ def test_progress_is_reported_with_honest_numbers() -> None:
     complete = [p for p in lines if p.phase in ("schedule", "done")]
     assert complete and complete[-1].objective == schedule.objective
     assert all(p.bound >= p.objective for p in complete)
+
+
+def test_a_generated_conference_is_scheduled_within_the_rules(tmp_path) -> None:
+    from scheduler.generate import generate
+    from scheduler.load import load_conference
+    from scheduler.matchmaking import match
+
+    generate(tmp_path, cities=10, participants=60, sessions=12, seed=3)
+    conf, _warnings = load_conference(tmp_path)
+    mm = match(conf)
+    schedule = solved(conf, mm, time_limit=8.0)
+    placed = {e.event_id for e in schedule.events}
+    assert placed | {u.item_id for u in schedule.unscheduled} == {s.id for s in conf.sessions} | {
+        m.id for m in mm.meetings
+    } | {u.item_id for u in mm.impossible}
+    assert "opening" in placed  # the pinned opening plenary
+    assert all(m.id in placed for m in mm.meetings if m.kind == "partner_meeting")
+    assert schedule.objective > 0

@@ -206,6 +206,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if events[sid].is_session
     )
     time_left = options.time_limit - elapsed()
+    host_total = sum(best.host_by_city.values())  # type: ignore[attr-defined]
     if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and time_left > 1.0:
         polished = improve_with_cp_sat(
             conference,
@@ -218,9 +219,11 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
-            notify=lambda value: report(
-                "attendance", value + sum(best.host_by_city.values()), best.bound
-            ),  # type: ignore[attr-defined]
+            notify=lambda value: (
+                report("attendance", value + host_total, best.bound)
+                if value + host_total > best.objective
+                else None
+            ),
         )
         weight = sum(best.host_by_city.values()) + plan_weight(days, polished)  # type: ignore[attr-defined]
         if weight >= best.objective:

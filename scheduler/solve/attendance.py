@@ -252,7 +252,7 @@ def improve_with_cp_sat(
             if notify is not None:
                 notify(self.ObjectiveValue())
 
-    def run(share: float) -> cp_model.CpSolver | None:
+    def run(share: float, report: bool = True) -> cp_model.CpSolver | None:
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = max(1, workers)
@@ -262,7 +262,7 @@ def improve_with_cp_sat(
             params.max_deterministic_time = max(0.2, seconds * share)
         else:
             params.max_time_in_seconds = max(0.2, seconds * share)
-        status = solver.Solve(model, Reporter())
+        status = solver.Solve(model, Reporter() if report else None)
         return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
     solver = run(0.7)
@@ -285,7 +285,7 @@ def improve_with_cp_sat(
         for key, lit in chosen.items():
             model.AddHint(lit, values[key])
         model.Maximize(worst)
-        second = run(0.3)
+        second = run(0.3, report=False)  # its objective is not attended weight
         if second is not None:
             values = {key: second.BooleanValue(lit) for key, lit in chosen.items()}
     result: dict[tuple[str, date], list[str]] = defaultdict(list)

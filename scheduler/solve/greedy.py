@@ -27,7 +27,7 @@ from scheduler.solve.availability import TimeGrid
 from scheduler.solve.events import PlannedEvent
 
 SAME_DAY_SHARE = 0.15  # of the shared audience weight, per pair of sessions on one day
-PASSES = 4
+PASSES = 25
 
 
 class GreedyPlacer:
