@@ -51,11 +51,12 @@ class SolveOptions:
 # the phase-1 model offers at most about this many (event, start) pairs; beyond it the
 # starts are thinned to a coarser step (any subset of allowed starts stays valid)
 MAX_START_CHOICES = 10_000
+MAX_GREEDY_START_CHOICES = 200_000  # the same for the greedy placement and local search
 # phase 2 runs CP-SAT over (participant, session) pairs only up to this many
 MAX_ATTENDANCE_PAIRS = 250_000
 # share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
 # attendance (its CP-SAT polish runs only when capacities bind)
-PLACEMENT_SHARE = 0.75
+PLACEMENT_SHARE = 0.85
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
 DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
 
@@ -69,10 +70,11 @@ class _Outcome:
     rank: tuple[int, int, int, int]  # partner meetings, new contacts, sessions, weight
 
 
-def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent]) -> int:
+def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent], most: int) -> int:
+    """The finest step (a multiple of the grid) that offers at most ``most`` starts."""
     total = sum(int(e.allowed.sum()) for e in placeable)
     step = grid.grid
-    while total * grid.grid / step > MAX_START_CHOICES and step < 120:
+    while total * grid.grid / step > most and step < 120:
         step *= 2
     return step
 
@@ -109,7 +111,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         grid,
         placeable,
         wants,
-        step_minutes=_step_minutes(grid, placeable),
+        step_minutes=_step_minutes(grid, placeable, MAX_START_CHOICES),
         conflict_pairs_per_session=40 if sum(e.is_session for e in placeable) <= 150 else 12,
     )
 
@@ -149,7 +151,8 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     # phase 1: a greedy placement at once, CP-SAT when the greedy leaves events out,
     # then local search on the real attended weight
     placement_deadline = started + options.time_limit * PLACEMENT_SHARE
-    placer = model.placer(wants)
+    greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
+    placer = model.placer(wants, greedy_step)
     best = attend(PlacementResult(placer.run(), 0.0))
     improved = placer.improve(None if options.deterministic else placement_deadline)
     if improved != best.starts:
@@ -169,7 +172,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             candidate = attend(second)
             if candidate.rank > best.rank:
                 best = candidate
-                placer = model.placer(wants)
+                placer = model.placer(wants, greedy_step)
                 for eid, cell in sorted(best.starts.items()):
                     placer.put(eid, cell)
     if best.objective < best.bound:

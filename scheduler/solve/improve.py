@@ -24,7 +24,8 @@ from scheduler.solve.attendance import Option, PersonDay, best_day
 from scheduler.solve.greedy import GreedyPlacer
 
 BEST_BY_ESTIMATE = 8
-AT_RANDOM = 4
+AT_RANDOM = 8
+STALE_PASSES = 3
 
 
 class LocalSearch:
@@ -184,12 +185,15 @@ class LocalSearch:
     def run(
         self, deadline: float, max_passes: int | None, notify: Callable[[], None] | None = None
     ) -> dict[str, int]:
-        """Passes over all movable events until no move helps, the deadline passes or
-        ``max_passes`` are done (deterministic mode counts passes, not seconds)."""
+        """Passes over all movable events until the deadline passes or ``max_passes`` are
+        done (deterministic mode counts passes, not seconds); with the clock, it stops
+        early after STALE_PASSES passes in a row without a move (the random candidates
+        differ from pass to pass)."""
         movable = sorted(
             (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
         )
         passes = 0
+        stale = 0
         while max_passes is None or passes < max_passes:
             passes += 1
             moved = 0
@@ -202,6 +206,7 @@ class LocalSearch:
                     moved += 1
             if notify is not None:
                 notify()
-            if not moved:
+            stale = 0 if moved else stale + 1
+            if stale >= (1 if max_passes is not None else STALE_PASSES):
                 break
         return dict(self.placer.placed)

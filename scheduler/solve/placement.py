@@ -315,8 +315,10 @@ class PlacementModel:
         estimate = float(sum(c * solver.Value(v) for c, v in self._estimate_terms))
         return PlacementResult(starts=starts, estimate=estimate)
 
-    def placer(self, wanted: dict[str, list[tuple[str, int]]]) -> GreedyPlacer:
-        """A greedy placer over the same candidate starts and estimate (greedy.py)."""
+    def placer(self, wanted: dict[str, list[tuple[str, int]]], step_minutes: int) -> GreedyPlacer:
+        """A greedy placer with the same estimate (greedy.py); it is fast enough to look at
+        a finer step of starts than the CP-SAT model."""
+        cands = {e.id: candidate_cells(self.grid, e, step_minutes) for e in self.events}
         return GreedyPlacer(
-            self.conference, self.grid, self.events, self.cands, self.tables, self.shared, wanted
+            self.conference, self.grid, self.events, cands, self.tables, self.shared, wanted
         )
