@@ -142,8 +142,19 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         outcome = _Outcome(dict(result.starts), plan, objective, bound, rank)
         outcome.days = days  # type: ignore[attr-defined]
         outcome.host_by_city = host_by_city  # type: ignore[attr-defined]
-        report("schedule", objective, outcome.bound)
         return outcome
+
+    best: _Outcome | None = None
+
+    def consider(starts: dict[str, int]) -> None:
+        """Complete a placement with phase 2; keep it (and report it) when it ranks higher."""
+        nonlocal best
+        if best is not None and starts == best.starts:
+            return
+        candidate = attend(PlacementResult(starts, 0.0))
+        if best is None or candidate.rank > best.rank:
+            best = candidate
+            report("schedule", best.objective, best.bound)
 
     def placement_progress(objective: float, bound: float) -> None:
         report("placement", objective, bound)
@@ -153,12 +164,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     placement_deadline = started + options.time_limit * PLACEMENT_SHARE
     greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
     placer = model.placer(wants, greedy_step)
-    best = attend(PlacementResult(placer.run(), 0.0))
-    improved = placer.improve(None if options.deterministic else placement_deadline)
-    if improved != best.starts:
-        candidate = attend(PlacementResult(improved, 0.0))
-        if candidate.rank > best.rank:
-            best = candidate
+    consider(placer.run())
+    consider(placer.improve(None if options.deterministic else placement_deadline))
+    assert best is not None
     if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
         second = model.solve(
             seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),
@@ -169,9 +177,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             notify=placement_progress,
         )
         if second is not None and second.starts != best.starts:
-            candidate = attend(second)
-            if candidate.rank > best.rank:
-                best = candidate
+            before = best
+            consider(second.starts)
+            if best is not before:
                 placer = model.placer(wants, greedy_step)
                 for eid, cell in sorted(best.starts.items()):
                     placer.put(eid, cell)
@@ -180,33 +188,29 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         last_report = [clock.monotonic()]
 
         def after_pass() -> None:
-            # a complete schedule now and then, for progress (it costs a phase 2)
-            nonlocal best
-            if clock.monotonic() - last_report[0] < REPORT_EVERY:
+            # a complete schedule now and then, for progress (it costs a phase 2); not in
+            # deterministic mode, where what is kept must not depend on the clock
+            if options.deterministic or clock.monotonic() - last_report[0] < REPORT_EVERY:
                 return
-            candidate = attend(PlacementResult(dict(placer.placed), 0.0))
+            consider(dict(placer.placed))
             last_report[0] = clock.monotonic()
-            if candidate.rank > best.rank:
-                best = candidate
 
         starts = search.run(
             deadline=placement_deadline,
             max_passes=DETERMINISTIC_PASSES if options.deterministic else None,
             notify=after_pass,
         )
-        if starts != best.starts:
-            candidate = attend(PlacementResult(starts, 0.0))
-            if candidate.rank > best.rank:
-                best = candidate
+        consider(starts)
 
     # phase 2 polish: exact capacities and the fairness stage, when small enough
     days = best.days  # type: ignore[attr-defined]
     pairs = sum(len(d.options) for d in days)
+    demand: dict[str, int] = defaultdict(int)
+    for d in days:
+        for o in d.options:
+            demand[o.session] += 1
     capacity_binding = any(
-        events[sid].seats is not None
-        and sum(1 for d in days for o in d.options if o.session == sid) > (events[sid].seats or 0)
-        for sid in best.starts
-        if events[sid].is_session
+        (seats := events[sid].seats) is not None and n > seats for sid, n in demand.items()
     )
     time_left = options.time_limit - elapsed()
     host_total = sum(best.host_by_city.values())  # type: ignore[attr-defined]

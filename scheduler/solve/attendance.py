@@ -195,6 +195,16 @@ def assign(
             d = by_key[key]
             keep = set(plan[key])
             plan[key] = best_day(d, buffer, banned[key] | (closed - keep))[1]
+    # safety net, should the repair not settle: drop the lightest attendees of full sessions
+    load = defaultdict(list)
+    for key, chosen in plan.items():
+        for sid in chosen:
+            load[sid].append((weight_of[(key[0], sid)], key))
+    for sid, rows in sorted(load.items()):
+        if sid in seats and len(rows) > seats[sid]:
+            rows.sort(key=lambda r: (-r[0], r[1]))
+            for _w, key in rows[seats[sid] :]:
+                plan[key] = [s for s in plan[key] if s != sid]
     return plan
 
 
