@@ -236,7 +236,7 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
     _refuse_foreign_folder(out)
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
-    temp = out.with_name(f"{out.name}.tmp-{os.getpid()}")
+    temp = out.with_name(f".{out.name}-tmp-{os.getpid()}")  # hidden; .gitignore knows it
     shutil.rmtree(temp, ignore_errors=True)
     try:
         temp.mkdir(parents=True)
@@ -268,7 +268,7 @@ def _refuse_foreign_folder(out: Path) -> None:
 def _swap_in(temp: Path, out: Path) -> None:
     """Move ``temp`` into the place of ``out``: two renames, the old folder restored if the
     second one fails, so ``out`` is always either the old or the new outputs."""
-    old = out.with_name(f"{out.name}.old-{os.getpid()}")
+    old = out.with_name(f".{out.name}-old-{os.getpid()}")
     shutil.rmtree(old, ignore_errors=True)
     had_old = out.exists()
     if had_old:
@@ -530,9 +530,9 @@ def _why_missed(
             return f"unavailable ({absence.reason})" if absence.reason else "unavailable"
     rules = conference.calendar
     gap = timedelta(minutes=rules.buffer_minutes)
-    for event_id in sorted(mine):
-        other_start, other_end, _ = spans.get(event_id, (None, None, 0))
-        if other_start is not None and other_start < end + gap and start < other_end + gap:
+    for event_id in sorted(mine & spans.keys()):
+        other_start, other_end, _ = spans[event_id]
+        if other_start < end + gap and start < other_end + gap:
             return f"clashes with {event_id}"
     zone = conference.city_of(person).zone
     day = start.astimezone(zone).date()
@@ -558,15 +558,20 @@ def _why_missed(
 
 
 class _ProgressLine:
-    """The solver's progress on stderr: one line rewritten in place on a terminal,
-    otherwise a plain line now and then (logs stay readable)."""
+    """The solver's progress on stderr: on a terminal one line rewritten in place, its
+    clock ticking every second between the solver's reports; otherwise (a log file) a
+    plain line when the phase changes and at most every ten seconds."""
 
     EVERY_SECONDS = 10.0  # plain-line mode: at most one line this often per phase
 
     def __init__(self, stream: TextIO):
         self.stream = stream
         self.live = stream.isatty()
-        self.open = False  # a live line is on screen and needs ending
+        self.lock = threading.Lock()  # the ticker and the solver's reports both write
+        self.shown: Progress | None = None  # what the live line shows
+        self.shown_at = 0.0
+        self.ticker: threading.Thread | None = None
+        self.stopped = threading.Event()
         self.phase = ""
         self.last = -1e9
 
@@ -575,26 +580,52 @@ class _ProgressLine:
         print(text, file=self.stream, flush=True)
 
     def progress(self, p: Progress) -> None:
+        if not self.live:
+            if p.phase != self.phase or time.monotonic() - self.last >= self.EVERY_SECONDS:
+                print(self._text(p, p.elapsed), file=self.stream, flush=True)
+                self.last = time.monotonic()
+            self.phase = p.phase
+            return
+        with self.lock:
+            self.shown, self.shown_at = p, time.monotonic()
+            self._draw()
+        if self.ticker is None:
+            self.stopped.clear()
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+
+    def end_line(self) -> None:
+        """Close the live line (before any other message, and at the end)."""
+        if self.ticker is not None:
+            self.stopped.set()
+            self.ticker.join()
+            self.ticker = None
+        with self.lock:
+            if self.shown is not None:
+                self.stream.write("\n")
+                self.stream.flush()
+                self.shown = None
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(1.0):
+            with self.lock:
+                if self.shown is not None:
+                    self._draw()
+
+    def _draw(self) -> None:
+        assert self.shown is not None
+        elapsed = self.shown.elapsed + time.monotonic() - self.shown_at
+        self.stream.write("\r\033[K" + self._text(self.shown, elapsed))
+        self.stream.flush()
+
+    @staticmethod
+    def _text(p: Progress, elapsed: float) -> str:
         gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
-        minutes, seconds = divmod(int(p.elapsed), 60)
-        text = (
+        minutes, seconds = divmod(int(elapsed), 60)
+        return (
             f"  {p.phase}: attended weight {p.objective:g}, bound {p.bound:g}, "
             f"gap {gap}, {minutes}:{seconds:02d}"
         )
-        if self.live:
-            self.stream.write("\r\033[K" + text)
-            self.stream.flush()
-            self.open = True
-        elif p.phase != self.phase or time.monotonic() - self.last >= self.EVERY_SECONDS:
-            print(text, file=self.stream, flush=True)
-            self.last = time.monotonic()
-        self.phase = p.phase
-
-    def end_line(self) -> None:
-        if self.open:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.open = False
 
 
 def report_lines(result: Result) -> list[str]:

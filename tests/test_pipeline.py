@@ -46,7 +46,11 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 def leftovers(out: Path) -> list[str]:
     """Temporary or set-aside siblings of an output folder (there must be none)."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f"{out.name}."))
+    return sorted(
+        p.name
+        for p in out.parent.iterdir()
+        if p.name.startswith((f"{out.name}.", f".{out.name}-")) or "-tmp-" in p.name
+    )
 
 
 @pytest.fixture(scope="module")
