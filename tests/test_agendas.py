@@ -161,9 +161,13 @@ def _schedule(conf: Conference) -> Schedule:
         events=events,
         attendance=tuple(sorted(attendance, key=lambda a: (a.event_id, a.participant_id))),
         unscheduled=(
-            UnscheduledItem("nc-ams-can", "new_contact_meeting", "Keine gemeinsame freie Zeit"),
-            UnscheduledItem("pm-kil-man", "partner_meeting", "Keine gemeinsame freie Zeit"),
-            UnscheduledItem("s3", "workshop", "Kein freier Raum"),
+            UnscheduledItem(
+                "nc-ams-can", "new_contact_meeting", "no common free time of the delegates"
+            ),
+            UnscheduledItem(
+                "pm-kil-man", "partner_meeting", "no common free time of the delegates"
+            ),
+            UnscheduledItem("s3", "workshop", "no free room"),
         ),
         status="OPTIMAL",
         objective=4,
@@ -257,9 +261,10 @@ def test_meetings_show_partner_delegates_reasons_and_what_was_not_scheduled(
     assert "Yeni bağlantı: Mannheim" in can and "Mannheim heyeti: Mara Mannheimer" in can
     # The new contact with Amsterdam was not scheduled: the Schedule's reason is shown.
     assert "Yeni bağlantı: Amsterdam" in can
-    assert "Planlanamadı: Keine gemeinsame freie Zeit" in can
+    assert "Planlanamadı: no common free time of the delegates" in can
     man = visible_text(page(agendas, "man"))
-    assert "Partnerstadt: Kilis" in man and "Nicht eingeplant: Keine gemeinsame freie Zeit" in man
+    assert "Partnerstadt: Kilis" in man
+    assert "Nicht eingeplant: no common free time of the delegates" in man
     assert "Link zur Sitzung: https://meet.example.org/nc-can-man" in man
 
 
@@ -293,8 +298,11 @@ def test_holidays_of_the_city_region_in_the_window(agendas: Path) -> None:
 def test_unscheduled_note_lists_sessions_the_city_wanted(agendas: Path) -> None:
     osn = visible_text(page(agendas, "osn"))
     # Anna Weiß wants youth sessions; s3 was not placed.
-    assert "Jugendbeteiligung in Straßen (Workshop): Kein freier Raum" in osn
+    assert "Jugendbeteiligung in Straßen (Workshop): no free room" in osn
+    assert "Die Gründe stehen so in der Datei unscheduled.csv (auf Englisch)." in osn
     assert "gewünscht von: Anna Weiß" in osn
+    # The scheduler's reasons are English: marked so, for screen readers and translators.
+    assert '<span lang="en">no free room</span>' in page(agendas, "osn")
     # Nobody in Çanakkale wants s3: it is not on their page.
     assert "Sokaklarda gençlik" not in page(agendas, "can")
 

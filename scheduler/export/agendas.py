@@ -96,6 +96,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "nothing_for_person": "Keine Termine.",
         "unscheduled": "Was nicht eingeplant werden konnte",
         "unscheduled_none": "Alles, was {city} betrifft, ist eingeplant.",
+        "reasons_note": "Die Gründe stehen so in der Datei unscheduled.csv (auf Englisch).",
         "wanted_by": "gewünscht von",
         "index": "Übersicht aller Städte",
         "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
@@ -147,6 +148,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "nothing_for_person": "Etkinlik yok.",
         "unscheduled": "Planlanamayanlar",
         "unscheduled_none": "{city} ile ilgili her şey planlandı.",
+        "reasons_note": "Gerekçeler unscheduled.csv dosyasındaki gibidir (İngilizce).",
         "wanted_by": "isteyenler",
         "index": "Tüm şehirlere genel bakış",
         "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
@@ -198,6 +200,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "nothing_for_person": "No events.",
         "unscheduled": "What could not be scheduled",
         "unscheduled_none": "Everything that concerns {city} is scheduled.",
+        "reasons_note": "The reasons are as the file unscheduled.csv gives them.",
         "wanted_by": "wanted by",
         "index": "Overview of all cities",
         "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
@@ -264,7 +267,7 @@ class MeetingView:
     delegates_here: tuple[str, ...]
     delegates_there: tuple[str, ...]
     event: EventView | None
-    unscheduled_reason: str
+    unscheduled_reason: str  # as unscheduled.csv says it (English); "" when none is given
 
 
 @dataclass(frozen=True)
@@ -675,9 +678,7 @@ def _meeting_view(
             since = words["since"].format(year=partnership.since)
     reason = ""
     if event is None:
-        reason = _not_scheduled_reasons(matchmaking, schedule).get(
-            meeting_id, words["no_meeting_planned"]
-        )
+        reason = _not_scheduled_reasons(matchmaking, schedule).get(meeting_id, "")
     return MeetingView(
         other_city=other.name if other else other_id,
         kind=words["partner"] if match.kind == "partner" else words["new_contact"],
