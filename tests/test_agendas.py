@@ -12,6 +12,7 @@ import fcntl
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import tempfile
@@ -45,6 +46,7 @@ MARKUP = '<script>alert(1)</script> & "x"'
 GERMAN_WEEKDAYS = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag")
 TURKISH_WEEKDAYS = ("Pazartesi", "Salı", "Çarşamba", "Perşembe", "Cuma")
 PHONE_WIDTH = 390
+BROWSER_TIMEOUT_SECONDS = 60
 
 
 def _conference() -> Conference:
@@ -418,6 +420,14 @@ class Chromium:
         self.buffer = b""
         self.last_id = 0
         self.pending: list[dict[str, Any]] = []
+        try:
+            self._open_phone_tab()
+        except Exception:
+            self.close()
+            raise
+
+    def _open_phone_tab(self) -> None:
+        """A tab with a phone's viewport (390 px wide, mobile: the meta viewport applies)."""
         target = self.call("Target.createTarget", url="about:blank")["targetId"]
         self.session = self.call("Target.attachToTarget", targetId=target, flatten=True)[
             "sessionId"
@@ -434,6 +444,10 @@ class Chromium:
 
     def _message(self) -> dict[str, Any]:
         while b"\0" not in self.buffer:
+            # A hung browser fails the test instead of hanging the suite.
+            ready, _, _ = select.select([self.receive], [], [], BROWSER_TIMEOUT_SECONDS)
+            if not ready:
+                raise RuntimeError(f"Chromium did not answer in {BROWSER_TIMEOUT_SECONDS} s")
             chunk = self.receive.read(1 << 16)
             if not chunk:
                 raise RuntimeError("Chromium closed the DevTools pipe")
