@@ -525,32 +525,34 @@ def _why_missed(
     if session.id not in spans:
         return f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
     start, end, attendees = spans[session.id]
+    rules = conference.calendar
+    city = conference.city_of(person)
+    # first their own time: absent, outside their hours, not a working day there
     for absence in absences:
         if absence.start < end and start < absence.end:
             return f"unavailable ({absence.reason})" if absence.reason else "unavailable"
-    rules = conference.calendar
+    local_start, local_end = start.astimezone(city.zone), end.astimezone(city.zone)
+    day = local_start.date()
+    day_start, day_end = local_day_hours(conference, person.role)
+    if local_start.time() < day_start or local_end.date() > day or local_end.time() > day_end:
+        return f"outside their hours ({day_start:%H:%M}-{day_end:%H:%M} local)"
+    if local_start.weekday() not in rules.weekdays:
+        return "not a conference weekday where they live"
+    holiday = rules.public_holidays and holiday_name(city.country, city.region, day)
+    if holiday:
+        return f"public holiday where they live ({holiday})"
+    # then their agenda: another event at that time, the day already full
     gap = timedelta(minutes=rules.buffer_minutes)
     for event_id in sorted(mine & spans.keys()):
         other_start, other_end, _ = spans[event_id]
         if other_start < end + gap and start < other_end + gap:
             return f"clashes with {event_id}"
-    zone = conference.city_of(person).zone
-    day = start.astimezone(zone).date()
-    same_day = [e for e in mine if e in spans and spans[e][0].astimezone(zone).date() == day]
+    same_day = [e for e in mine & spans.keys() if spans[e][0].astimezone(city.zone).date() == day]
     if len(same_day) >= rules.max_events_per_day:
         return f"day full ({len(same_day)} events on {day.isoformat()})"
+    # then the session itself
     if session.capacity is not None and attendees >= session.capacity:
         return f"session full ({attendees} of {session.capacity})"
-    day_start, day_end = local_day_hours(conference, person.role)
-    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
-    if local_start.time() < day_start or local_end.date() > day or local_end.time() > day_end:
-        return f"outside their hours ({day_start:%H:%M}-{day_end:%H:%M} local)"
-    if local_start.weekday() not in rules.weekdays:
-        return "not a conference weekday where they live"
-    city = conference.city_of(person)
-    holiday = rules.public_holidays and holiday_name(city.country, city.region, day)
-    if holiday:
-        return f"public holiday where they live ({holiday})"
     return "not chosen (no rule found that blocks it: a longer solve may add it)"
 
 

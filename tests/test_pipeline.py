@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,17 @@ from scheduler import pipeline
 from scheduler.check import check_outputs
 from scheduler.cli import main
 from scheduler.errors import UserError
+from scheduler.export.tables import table_frames
 from scheduler.generate import generate
+from scheduler.model import (
+    Attendance,
+    Matchmaking,
+    Schedule,
+    ScheduledEvent,
+    UnscheduledItem,
+    satisfaction,
+)
+from tests.builders import conference, participant, session, unavailable
 from tests.conftest import ROOT
 
 CONTRACT_FILES = (
@@ -235,3 +246,59 @@ def test_ctrl_c_leaves_the_earlier_outputs_untouched(
     assert "interrupted" in "".join(seen)
     assert snapshot(earlier_outputs) == before
     assert leftovers(earlier_outputs) == []
+
+
+# --- why a participant misses a session they want ---------------------------------------
+
+
+def test_wanted_sessions_say_why_each_wanted_session_is_missed() -> None:
+    def at(hour: int) -> datetime:
+        return datetime(2020, 6, 3, hour, 0, tzinfo=UTC)  # a Wednesday; Berlin is UTC+2
+
+    conf = conference(
+        participants=[
+            participant("ana", interests={"digital": 3}),
+            participant("ben", interests={"digital": 2}),
+            participant("cem", interests={"digital": 1, "urban": 2}),
+            participant("dora", interests={"digital": 2}),
+            participant("eva", interests={"digital": 1}),
+            participant("fritz", role="youth", interests={"digital": 2}),
+        ],
+        sessions=[
+            session("s1", capacity=2),
+            session("s2", theme="urban"),
+            session("s3"),
+        ],
+        unavailability=[unavailable("ben", at(0), at(22), "dentist")],
+    )
+
+    def event(eid: str, theme: str, room: int) -> ScheduledEvent:
+        return ScheduledEvent(eid, "workshop", theme, {"de": eid}, at(7), at(8), "de", room)
+
+    schedule = Schedule(
+        events=(event("s1", "digital", 1), event("s2", "urban", 2)),
+        attendance=(
+            Attendance("s1", "ana", "attendee"),
+            Attendance("s1", "eva", "attendee"),
+            Attendance("s2", "cem", "attendee"),
+        ),
+        unscheduled=(UnscheduledItem("s3", "workshop", "no free room"),),
+        status="OPTIMAL",
+        objective=6,
+        bound=6,
+        solve_seconds=0.1,
+    )
+    frames = table_frames(conf, Matchmaking((), (), ()), schedule)
+
+    wants = pipeline.wanted_sessions(conf, frames).set_index(["participant_id", "session_id"])
+
+    why = wants["why_missed"].to_dict()
+    assert why[("ana", "s1")] == "" and bool(wants.loc[("ana", "s1"), "attended"])
+    assert why[("ana", "s3")] == "not scheduled: no free room"
+    assert why[("ben", "s1")] == "unavailable (dentist)"
+    assert why[("cem", "s1")] == "clashes with s2"
+    assert why[("dora", "s1")] == "session full (2 of 2)"
+    assert why[("fritz", "s1")] == "outside their hours (14:00-18:00 local)"
+    # the same measure as report.json: attended weight over wanted weight
+    attended = (wants["weight"] * wants["attended"]).sum() / wants["weight"].sum()
+    assert attended == pytest.approx(satisfaction(conf, schedule).overall)
