@@ -386,22 +386,28 @@ def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None
     package_root = str(Path(__file__).resolve().parents[2])
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="agendas-") as scratch:
-        helpers = []
-        for number, share in enumerate(shares[1:], start=1):
-            share_file = Path(scratch) / f"share-{number}.json"
-            share_file.write_text(json.dumps(share), encoding="utf-8")
-            log = (Path(scratch) / f"share-{number}.log").open("w", encoding="utf-8")
-            command = [sys.executable, "-c", _HELPER, str(share_file)]
-            helpers.append((subprocess.Popen(command, env=env, stderr=log), log))
-        for job in shares[0]:
-            write_pdf(*job)
-        failures = []
-        for helper, log in helpers:
-            helper.wait()
-            log.close()
-            if helper.returncode != 0:
-                failures.append(Path(log.name).read_text(encoding="utf-8")[-2000:])
+        helpers: list[tuple[subprocess.Popen[bytes], Path]] = []
+        try:
+            for number, share in enumerate(shares[1:], start=1):
+                share_file = Path(scratch) / f"share-{number}.json"
+                share_file.write_text(json.dumps(share), encoding="utf-8")
+                log = Path(scratch) / f"share-{number}.log"
+                with log.open("w", encoding="utf-8") as stderr:
+                    command = [sys.executable, "-c", _HELPER, str(share_file)]
+                    helpers.append((subprocess.Popen(command, env=env, stderr=stderr), log))
+            for job in shares[0]:
+                write_pdf(*job)
+            for helper, log in helpers:
+                if helper.wait() != 0:
+                    failures.append(log.read_text(encoding="utf-8")[-2000:])
+        finally:
+            # On an error here or Ctrl-C, no helper is left writing into the outputs.
+            for helper, _ in helpers:
+                if helper.poll() is None:
+                    helper.kill()
+                    helper.wait()
     if failures:
         raise RuntimeError("rendering agenda PDFs failed:\n" + "\n".join(failures))
 
