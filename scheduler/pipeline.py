@@ -236,6 +236,7 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
     _refuse_foreign_folder(out)
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
+    _clean_up_after_dead_runs(out)
     temp = out.with_name(f".{out.name}-tmp-{os.getpid()}")  # hidden; .gitignore knows it
     shutil.rmtree(temp, ignore_errors=True)
     try:
@@ -280,6 +281,30 @@ def _swap_in(temp: Path, out: Path) -> None:
             os.replace(old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _clean_up_after_dead_runs(out: Path) -> None:
+    """Tidy what a run killed outright (power cut, SIGKILL) left next to ``out``: its
+    half-written folder goes; previous outputs it had set aside come back if ``out`` is
+    missing. Folders of runs still alive (another run into the same folder) stay."""
+    for sibling in sorted(out.parent.glob(f".{out.name}-*-*")):
+        kind, _, pid = sibling.name[len(out.name) + 2 :].partition("-")
+        if kind not in ("tmp", "old") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "old" and not out.exists():
+            os.replace(sibling, out)
+        else:
+            shutil.rmtree(sibling, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # somebody else's process
+    return True
 
 
 @contextmanager

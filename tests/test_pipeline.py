@@ -156,6 +156,20 @@ def test_a_folder_that_holds_other_files_is_not_replaced(
     assert (foreign / "minutes.docx").read_bytes() == b"do not delete"
 
 
+def test_export_tidies_what_a_killed_run_left_behind(
+    published: pipeline.Result, earlier_outputs: Path
+) -> None:
+    finished = subprocess.Popen([sys.executable, "-c", "pass"])
+    finished.wait()  # its pid now belongs to no process
+    for kind in ("tmp", "old"):
+        stale = earlier_outputs.with_name(f".{earlier_outputs.name}-{kind}-{finished.pid}")
+        stale.mkdir()
+        (stale / "report.json").write_text("{}", encoding="utf-8")
+    pipeline.export(published, earlier_outputs)
+    assert leftovers(earlier_outputs) == []
+    assert (earlier_outputs / "schedule.csv").is_file()
+
+
 def test_deterministic_runs_write_identical_files(small_inputs: Path, tmp_path: Path) -> None:
     first = pipeline.run(small_inputs, tmp_path / "a", time_limit=20, deterministic=True)
     second = pipeline.run(small_inputs, tmp_path / "b", time_limit=20, deterministic=True)
