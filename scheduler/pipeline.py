@@ -392,13 +392,23 @@ def read_outputs(folder: Path) -> dict[str, pd.DataFrame]:
     ``matches``, ``unscheduled`` (start/end as UTC timestamps)."""
     from scheduler.export.tables import read_tables
 
+    _require_outputs(Path(folder))
     return read_tables(Path(folder))
+
+
+def _require_outputs(folder: Path) -> None:
+    if not (folder / "report.json").is_file():
+        raise UserError(
+            f"no outputs in {folder}: run `make run` (or `scheduler run INPUTS --out {folder}`) "
+            "first, or point SCHEDULER_OUTPUTS at the output folder of a run"
+        )
 
 
 def read_report(folder: Path) -> dict[str, Any]:
     """report.json of a written run."""
     from scheduler.export.tables import read_report as _read_report
 
+    _require_outputs(Path(folder))
     return _read_report(Path(folder))
 
 

@@ -124,6 +124,34 @@ def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
     assert table.loc["events placed", "sample"] == len(published.schedule.events)
 
 
+def test_the_end_of_run_summary_names_what_organisers_look_at(
+    published: pipeline.Result,
+) -> None:
+    text = "\n".join(pipeline.report_lines(published))
+    schedule = published.schedule
+    assert f"events placed            {len(schedule.events)} " in text
+    for measure in ("partner meetings placed", "new contacts placed", "worst city", "unscheduled"):
+        assert measure in text
+    assert f"gap to the bound         {schedule.gap:.2%}" in text
+
+
+def test_progress_in_a_log_is_a_plain_line_per_phase_not_per_report() -> None:
+    import io
+
+    from scheduler.solve import Progress
+
+    log = io.StringIO()  # not a terminal
+    line = pipeline._ProgressLine(log)
+    for objective in (10, 11, 12):
+        line.progress(Progress("placement", objective, 20, 1.0))
+    line.progress(Progress("attendance", 15, 20, 65.0))
+    line.end_line()
+    assert log.getvalue().splitlines() == [
+        "  placement: attended weight 10, bound 20, gap 50.0%, 0:01",
+        "  attendance: attended weight 15, bound 20, gap 25.0%, 1:05",
+    ]
+
+
 def test_invalid_inputs_leave_the_outputs_byte_identical(
     small_inputs: Path, earlier_outputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
