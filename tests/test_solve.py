@@ -294,3 +294,19 @@ def test_a_generated_conference_is_scheduled_within_the_rules(tmp_path) -> None:
     assert "opening" in placed  # the pinned opening plenary
     assert all(m.id in placed for m in mm.meetings if m.kind == "partner_meeting")
     assert schedule.objective > 0
+
+
+def test_full_rooms_are_named_as_the_reason() -> None:
+    day = date(2020, 6, 3)
+    conf = conference(
+        resources=Resources(rooms=1, interpreters=1),
+        participants=[participant("p1", "osn")],
+        sessions=[
+            session("all-day", duration=540, fixed_start=at(3, 7)),  # 09:00-18:00 Berlin
+            session("squeezed", not_before=day, not_after=day),
+        ],
+    )
+    schedule = solved(conf)
+    (left_out,) = schedule.unscheduled
+    assert left_out.item_id == "squeezed"
+    assert left_out.reason == "room capacity: 1 room is full at every allowed time"

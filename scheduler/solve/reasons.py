@@ -105,14 +105,17 @@ def why_left_out(
 def _say(cause: str, conference: Conference, first_reason: dict[str, str], pinned: bool) -> str:
     rooms = conference.resources.rooms
     interpreters = conference.resources.interpreters
+    when = "then" if pinned else "at every allowed time"
     if cause == "rooms":
-        return f"room capacity: {rooms} rooms are full " + (
-            "then" if pinned else "at every allowed time"
-        )
+        full = "1 room is full" if rooms == 1 else f"{rooms} rooms are full"
+        return f"room capacity: {full} {when}"
     if cause == "interpreters":
-        return f"interpreters: {interpreters} interpreter(s) are busy " + (
-            "then" if pinned else "at every allowed time"
+        busy = (
+            "1 interpreter is busy"
+            if interpreters == 1
+            else f"{interpreters} interpreters are busy"
         )
+        return f"interpreters: {busy} {when}"
     if cause.startswith("busy") and not pinned:
         return first_reason[cause].replace(
             " is already booked by ", " is booked at every allowed time, e.g. by "
