@@ -700,6 +700,24 @@ def report_lines(result: Result) -> list[str]:
     return lines
 
 
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM (a job scheduler or `docker stop` ending the run) like Ctrl-C, so the
+    half-written folder and the solver process are cleaned up too."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def run_cli(
     inputs: Path,
     out: Path,
@@ -716,15 +734,16 @@ def run_cli(
     """
     line = _ProgressLine(sys.stderr)
     try:
-        result = run(
-            inputs,
-            out,
-            time_limit=time_limit,
-            seed=seed,
-            deterministic=deterministic,
-            progress=line.progress,
-            step=line.step,
-        )
+        with _stop_on_sigterm():
+            result = run(
+                inputs,
+                out,
+                time_limit=time_limit,
+                seed=seed,
+                deterministic=deterministic,
+                progress=line.progress,
+                step=line.step,
+            )
     except ScheduleRejected as rejected:
         line.end_line()
         print(f"error: {rejected}", file=sys.stderr)

@@ -260,15 +260,19 @@ def wait_for(lines: queue.Queue[str], text: str, seen: list[str], seconds: float
 
 
 @pytest.mark.parametrize(
-    ("moment", "delay"),
+    ("moment", "delay", "stop"),
     [
-        ("attended weight", 0.0),  # the solver's first progress line: mid-solve
-        ("writing outputs", 1.0),  # calendars and agendas half written
+        # the solver's first progress line: mid-solve
+        ("attended weight", 0.0, signal.SIGINT),
+        # calendars and agendas half written
+        ("writing outputs", 1.0, signal.SIGINT),
+        # a job scheduler ending the run is treated like Ctrl-C
+        ("attended weight", 0.0, signal.SIGTERM),
     ],
-    ids=["mid-solve", "mid-write"],
+    ids=["ctrl-c-mid-solve", "ctrl-c-mid-write", "sigterm-mid-solve"],
 )
-def test_ctrl_c_leaves_the_earlier_outputs_untouched(
-    big_inputs: Path, earlier_outputs: Path, moment: str, delay: float
+def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
+    big_inputs: Path, earlier_outputs: Path, moment: str, delay: float, stop: signal.Signals
 ) -> None:
     before = snapshot(earlier_outputs)
     process, lines = start_run(big_inputs, earlier_outputs)
@@ -276,7 +280,7 @@ def test_ctrl_c_leaves_the_earlier_outputs_untouched(
     try:
         wait_for(lines, moment, seen)
         time.sleep(delay)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(stop)
         code = process.wait(timeout=30)
     finally:
         if process.poll() is None:
