@@ -21,6 +21,7 @@ import numpy as np
 
 from scheduler.model import Conference
 from scheduler.solve.attendance import Option, PersonDay, best_day
+from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
 
 BEST_BY_ESTIMATE = 8
@@ -182,15 +183,58 @@ class LocalSearch:
             chosen += self.random.sample(feasible, min(AT_RANDOM, len(feasible)))
         return sorted(set(chosen))
 
+    def total(self) -> float:
+        return sum(self.value.values())
+
+    def restore(self, starts: dict[str, int], values: dict[tuple[str, int], float]) -> None:
+        for eid in sorted(self.placer.placed):
+            self.placer.take(eid)
+        for eid, cell in sorted(starts.items()):
+            self.placer.put(eid, cell)
+        self.value = dict(values)
+
+    def shake(self, movable: list[PlannedEvent]) -> None:
+        """Take out the movable sessions of one organiser day, drawn at random, and put
+        them back one by one in random order at the greedy's best start (any day)."""
+        days = sorted({int(self.placer.organiser_dates[c]) for c in self.placer.placed.values()})
+        if not days:
+            return
+        day = self.random.choice(days)
+        chosen = [
+            e.id
+            for e in movable
+            if e.session is not None
+            and e.id in self.placer.placed
+            and int(self.placer.organiser_dates[self.placer.placed[e.id]]) == day
+        ]
+        self.random.shuffle(chosen)
+        old = {eid: self.placer.placed[eid] for eid in chosen}
+        for eid in chosen:
+            self.placer.take(eid)
+        for eid in chosen:
+            cell = self.placer.best_start(self.events[eid])
+            self.placer.put(eid, old[eid] if cell is None else cell)
+        for eid in chosen:
+            for key in self.days_touched(
+                eid, self.touched(eid), [old[eid], self.placer.placed[eid]]
+            ):
+                self.value[key] = self.day_value(*key)
+
     def run(
         self, deadline: float, max_passes: int | None, notify: Callable[[], None] | None = None
     ) -> dict[str, int]:
         """Passes over all movable events until the deadline passes or ``max_passes`` are
-        done (deterministic mode counts passes, not seconds); with the clock, it stops
-        early after STALE_PASSES passes in a row without a move (the random candidates
-        differ from pass to pass)."""
+        done (deterministic mode counts passes, not seconds). With the clock, after
+        STALE_PASSES passes in a row without a move, the sessions of one day are shaken
+        up (see ``shake``) and the search goes on from there; the best placement seen is
+        returned."""
         movable = sorted(
             (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
+        )
+        best_total, best_starts, best_values = (
+            self.total(),
+            dict(self.placer.placed),
+            dict(self.value),
         )
         passes = 0
         stale = 0
@@ -199,14 +243,30 @@ class LocalSearch:
             moved = 0
             for event in movable:
                 if max_passes is None and clock.monotonic() > deadline:
-                    return dict(self.placer.placed)
+                    break
                 if event.id not in self.placer.placed:
                     continue
                 if self.try_move(event.id, self.candidates(event.id)):
                     moved += 1
-            if notify is not None:
-                notify()
-            stale = 0 if moved else stale + 1
-            if stale >= (1 if max_passes is not None else STALE_PASSES):
+            if self.total() > best_total + 1e-9:
+                best_total, best_starts, best_values = (
+                    self.total(),
+                    dict(self.placer.placed),
+                    dict(self.value),
+                )
+                if notify is not None:
+                    notify()
+            if max_passes is None and clock.monotonic() > deadline:
                 break
+            stale = 0 if moved else stale + 1
+            if max_passes is not None:
+                if stale:
+                    break
+            elif stale >= STALE_PASSES:
+                # a local optimum: go on from the best one, shaken
+                self.restore(best_starts, best_values)
+                self.shake(movable)
+                stale = 0
+        if self.total() < best_total:
+            self.restore(best_starts, best_values)
         return dict(self.placer.placed)
