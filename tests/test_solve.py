@@ -34,7 +34,7 @@ CITIES = (OSNABRUECK, CANAKKALE, MANNHEIM, KILIS)
 
 def solved(conf: Conference, mm: Matchmaking = NO_MEETINGS, **options: object) -> Schedule:
     """Solve, and hold every schedule to the checker and to an honest bound."""
-    schedule = solve(conf, mm, SolveOptions(time_limit=options.pop("time_limit", 5.0), **options))  # type: ignore[arg-type]
+    schedule = solve(conf, mm, SolveOptions(time_limit=options.pop("time_limit", 2.0), **options))  # type: ignore[arg-type]
     assert check(conf, mm, schedule) == []
     assert schedule.bound >= schedule.objective
     assert schedule.status == ("OPTIMAL" if schedule.objective == schedule.bound else "FEASIBLE")
@@ -286,7 +286,7 @@ def test_a_generated_conference_is_scheduled_within_the_rules(tmp_path) -> None:
     generate(tmp_path, cities=10, participants=60, sessions=12, seed=3)
     conf, _warnings = load_conference(tmp_path)
     mm = match(conf)
-    schedule = solved(conf, mm, time_limit=8.0)
+    schedule = solved(conf, mm, time_limit=4.0)
     placed = {e.event_id for e in schedule.events}
     assert placed | {u.item_id for u in schedule.unscheduled} == {s.id for s in conf.sessions} | {
         m.id for m in mm.meetings
