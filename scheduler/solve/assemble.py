@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import heapq
 from datetime import date, timedelta
+from typing import Literal
 
 from scheduler.model import (
     Attendance,
@@ -89,7 +90,7 @@ def build_schedule(
         if event.id not in starts
     ]
     unscheduled += list(matchmaking.impossible)
-    status = "OPTIMAL" if objective >= bound else "FEASIBLE"
+    status: Literal["OPTIMAL", "FEASIBLE"] = "OPTIMAL" if objective >= bound else "FEASIBLE"
     return Schedule(
         events=tuple(sorted(scheduled, key=lambda e: (e.start, e.event_id))),
         attendance=tuple(sorted(rows, key=lambda a: (a.event_id, a.participant_id))),

@@ -196,11 +196,11 @@ def assign(
             keep = set(plan[key])
             plan[key] = best_day(d, buffer, banned[key] | (closed - keep))[1]
     # safety net, should the repair not settle: drop the lightest attendees of full sessions
-    load = defaultdict(list)
+    seated: dict[str, list[tuple[int, tuple[str, date]]]] = defaultdict(list)
     for key, chosen in plan.items():
         for sid in chosen:
-            load[sid].append((weight_of[(key[0], sid)], key))
-    for sid, rows in sorted(load.items()):
+            seated[sid].append((weight_of[(key[0], sid)], key))
+    for sid, rows in sorted(seated.items()):
         if sid in seats and len(rows) > seats[sid]:
             rows.sort(key=lambda r: (-r[0], r[1]))
             for _w, key in rows[seats[sid] :]:
@@ -232,14 +232,14 @@ def improve_with_cp_sat(
     for d in days:
         lits = []
         for o in d.options:
-            lit = model.NewBoolVar(f"{d.participant} attends {o.session}")
+            lit = model.new_bool_var(f"{d.participant} attends {o.session}")
             chosen[(d.participant, d.day, o.session)] = lit
             per_session[o.session].append(lit)
             by_city[d.city].append((o.weight, lit))
             total_terms.append((o.weight, lit))
             lits.append((o, lit))
         if len(lits) > d.room_left:
-            model.Add(sum(lit for _, lit in lits) <= d.room_left)
+            model.add(sum(lit for _, lit in lits) <= d.room_left)
         # sweep: options covering one moment (buffer included) exclude each other
         points = sorted({o.start for o, _ in lits})
         seen: set[tuple[int, ...]] = set()
@@ -247,20 +247,20 @@ def improve_with_cp_sat(
             clique = tuple(i for i, (o, _) in enumerate(lits) if o.start <= point < o.end + buffer)
             if len(clique) > 1 and clique not in seen:
                 seen.add(clique)
-                model.AddAtMostOne(lits[i][1] for i in clique)
-    for sid, lits in per_session.items():
+                model.add_at_most_one(lits[i][1] for i in clique)
+    for sid, takers in per_session.items():
         seats = events[sid].seats
-        if seats is not None and len(lits) > seats:
-            model.Add(sum(lits) <= seats)
+        if seats is not None and len(takers) > seats:
+            model.add(sum(takers) <= seats)
     for (pid, day, sid), lit in chosen.items():
-        model.AddHint(lit, sid in plan.get((pid, day), ()))
+        model.add_hint(lit, sid in plan.get((pid, day), ()))
     total = sum(w * lit for w, lit in total_terms)
-    model.Maximize(total)
+    model.maximize(total)
 
     class Reporter(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             if notify is not None:
-                notify(self.ObjectiveValue())
+                notify(self.objective_value)
 
     def run(share: float, report: bool = True) -> cp_model.CpSolver | None:
         solver = cp_model.CpSolver()
@@ -272,32 +272,32 @@ def improve_with_cp_sat(
             params.max_deterministic_time = max(0.2, seconds * share)
         else:
             params.max_time_in_seconds = max(0.2, seconds * share)
-        status = solver.Solve(model, Reporter() if report else None)
+        status = solver.solve(model, Reporter() if report else None)
         return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
     solver = run(0.7)
     if solver is None:
         return plan
-    best = round(solver.ObjectiveValue())
-    values = {key: solver.BooleanValue(lit) for key, lit in chosen.items()}
+    best = round(solver.objective_value)
+    values = {key: solver.boolean_value(lit) for key, lit in chosen.items()}
     # second stage: the worst city as well off as possible, total weight kept
     cities = sorted(c for c in wanted_by_city if wanted_by_city[c] > 0)
     if cities:
         scale = 10_000
-        worst = model.NewIntVar(0, scale, "worst city satisfaction")
+        worst = model.new_int_var(0, scale, "worst city satisfaction")
         for city in cities:
             attended = sum(w * lit for w, lit in by_city.get(city, [])) + host_weight_by_city.get(
                 city, 0
             )
-            model.Add(worst * wanted_by_city[city] <= scale * attended)
-        model.Add(total >= best)
-        model.ClearHints()
+            model.add(worst * wanted_by_city[city] <= scale * attended)
+        model.add(total >= best)
+        model.clear_hints()
         for key, lit in chosen.items():
-            model.AddHint(lit, values[key])
-        model.Maximize(worst)
+            model.add_hint(lit, values[key])
+        model.maximize(worst)
         second = run(0.3, report=False)  # its objective is not attended weight
         if second is not None:
-            values = {key: second.BooleanValue(lit) for key, lit in chosen.items()}
+            values = {key: second.boolean_value(lit) for key, lit in chosen.items()}
     result: dict[tuple[str, date], list[str]] = defaultdict(list)
     for (pid, day, sid), on in values.items():
         if on:

@@ -94,8 +94,8 @@ def attendance_bound(
         per_day = day_cells.get(profile)
         if per_day is None:
             per_day = defaultdict(int)
-            for cell in np.flatnonzero(grid.free_cells(profile) & window):
-                per_day[grid.local_date(int(cell), zone)] += 1
+            for free_cell in np.flatnonzero(grid.free_cells(profile) & window).tolist():
+                per_day[grid.local_date(free_cell, zone)] += 1
             day_cells[profile] = per_day
         taken: dict[object, int] = defaultdict(int)
         for begin, _end in meeting_spans.get(pid, ()):

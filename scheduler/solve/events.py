@@ -3,7 +3,6 @@ lasts, and at which grid cells it may start (or, when none, why not)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -210,7 +209,7 @@ def _resolve_starts(
     event.allowed = allowed
 
 
-def wanted(conference: Conference) -> Mapping[str, list[tuple[str, int]]]:
+def wanted(conference: Conference) -> dict[str, list[tuple[str, int]]]:
     """Per session id, the (participant id, w) of everyone with w > 0 who is not a host."""
     result: dict[str, list[tuple[str, int]]] = {}
     preferred = conference.preferences

@@ -19,7 +19,7 @@ import numpy as np
 from ortools.sat.python import cp_model
 
 from scheduler.model import Conference
-from scheduler.solve.availability import TimeGrid
+from scheduler.solve.availability import Profile, TimeGrid
 from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
 
@@ -56,9 +56,9 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
         if self.first is None:
             self.first = now
         if self.notify is not None:
-            self.notify(self.ObjectiveValue(), self.BestObjectiveBound())
+            self.notify(self.objective_value, self.best_objective_bound)
         if self.settle is not None and now - self.first >= self.settle:
-            self.StopSearch()
+            self.stop_search()
 
 
 class PlacementModel:
@@ -109,11 +109,13 @@ class PlacementModel:
         people = self.conference.participants_by_id
         for event in self.events:
             cands = self.cands[event.id]
-            present = m.NewBoolVar(f"placed {event.id}")
-            start = m.NewIntVarFromDomain(cp_model.Domain.FromValues(cands), f"start {event.id}")
+            present = m.new_bool_var(f"placed {event.id}")
+            start = m.new_int_var_from_domain(
+                cp_model.Domain.from_values(cands), f"start {event.id}"
+            )
             self.presence[event.id] = present
             self.start[event.id] = start
-            room_span = m.NewOptionalFixedSizeIntervalVar(
+            room_span = m.new_optional_fixed_size_interval_var(
                 start, event.length, present, f"in a room {event.id}"
             )
             rooms.append(room_span)
@@ -121,7 +123,7 @@ class PlacementModel:
                 interpreted.append(room_span)
             # a host or delegate needs the buffer after each of their events
             personal = -(-(event.duration + rules.buffer_minutes) // grid.grid)
-            person_span = m.NewOptionalFixedSizeIntervalVar(
+            person_span = m.new_optional_fixed_size_interval_var(
                 start, personal, present, f"busy {event.id}"
             )
             for pid in event.people:
@@ -143,12 +145,12 @@ class PlacementModel:
             else:
                 day_literals = {}
                 for key, cells in sorted(groups.items()):
-                    lit = m.NewBoolVar(f"{event.id} on {key}")
-                    m.AddLinearExpressionInDomain(
-                        start, cp_model.Domain.FromValues(cells)
-                    ).OnlyEnforceIf(lit)
+                    lit = m.new_bool_var(f"{event.id} on {key}")
+                    m.add_linear_expression_in_domain(
+                        start, cp_model.Domain.from_values(cells)
+                    ).only_enforce_if(lit)
                     day_literals[key] = lit
-                m.Add(sum(day_literals.values()) == present)
+                m.add(sum(day_literals.values()) == present)
             for pid in event.people:
                 if pid not in people:
                     continue
@@ -156,17 +158,17 @@ class PlacementModel:
                 for key, lit in day_literals.items():
                     per_day[(pid, key[zone_index])].append(lit)
         if rooms:
-            m.AddCumulative(rooms, [1] * len(rooms), self.conference.resources.rooms)
+            m.add_cumulative(rooms, [1] * len(rooms), self.conference.resources.rooms)
         if interpreted:
-            m.AddCumulative(
+            m.add_cumulative(
                 interpreted, [1] * len(interpreted), self.conference.resources.interpreters
             )
         for spans in busy.values():
             if len(spans) > 1:
-                m.AddNoOverlap(spans)
+                m.add_no_overlap(spans)
         for lits in per_day.values():
             if len(lits) > rules.max_events_per_day:
-                m.Add(sum(lits) <= rules.max_events_per_day)
+                m.add(sum(lits) <= rules.max_events_per_day)
         self._objective()
 
     def _attendance_tables(self, wanted: dict[str, list[tuple[str, int]]]) -> dict[str, np.ndarray]:
@@ -177,7 +179,7 @@ class PlacementModel:
         for event in self.events:
             if event.session is None:
                 continue
-            by_profile: dict[object, int] = defaultdict(int)
+            by_profile: dict[Profile, int] = defaultdict(int)
             for pid, w in wanted.get(event.id, []):
                 by_profile[grid.profile(people[pid])] += w
             table = np.zeros(grid.cells, dtype=np.int64)
@@ -200,16 +202,16 @@ class PlacementModel:
             value_total += top
             if top == 0:
                 continue
-            value = m.NewIntVar(0, top, f"estimate {event.id}")
+            value = m.new_int_var(0, top, f"estimate {event.id}")
             if len(cands) == 1:
-                m.Add(value == values[0]).OnlyEnforceIf(self.presence[event.id])
+                m.add(value == values[0]).only_enforce_if(self.presence[event.id])
             else:
-                index = m.NewIntVar(0, len(cands) - 1, f"start index {event.id}")
-                m.AddElement(index, cands, self.start[event.id])
-                raw = m.NewIntVar(0, top, f"estimate if placed {event.id}")
-                m.AddElement(index, values, raw)
-                m.Add(value <= raw)
-            m.Add(value <= top * self.presence[event.id])
+                index = m.new_int_var(0, len(cands) - 1, f"start index {event.id}")
+                m.add_element(index, cands, self.start[event.id])
+                raw = m.new_int_var(0, top, f"estimate if placed {event.id}")
+                m.add_element(index, values, raw)
+                m.add(value <= raw)
+            m.add(value <= top * self.presence[event.id])
             terms.append((1, value))
         penalty_total = 0
         for (a, b), shared in self._pairs:
@@ -227,7 +229,7 @@ class PlacementModel:
                 "new_contact_meeting": contact_weight,
             }.get(event.kind, session_weight)
             terms.append((weight, self.presence[event.id]))
-        m.Maximize(sum(c * v for c, v in terms))
+        m.maximize(sum(c * v for c, v in terms))
 
     def _shared_audience(
         self,
@@ -268,12 +270,14 @@ class PlacementModel:
         buffer = self.conference.calendar.buffer_minutes
         gap_a = -(-(a.duration + buffer) // grid.grid)
         gap_b = -(-(b.duration + buffer) // grid.grid)
-        before = m.NewBoolVar(f"{a.id} before {b.id}")
-        after = m.NewBoolVar(f"{a.id} after {b.id}")
-        overlap = m.NewBoolVar(f"{a.id} overlaps {b.id}")
-        m.Add(self.start[a.id] + gap_a <= self.start[b.id]).OnlyEnforceIf(before)
-        m.Add(self.start[b.id] + gap_b <= self.start[a.id]).OnlyEnforceIf(after)
-        m.AddBoolOr([before, after, overlap, self.presence[a.id].Not(), self.presence[b.id].Not()])
+        before = m.new_bool_var(f"{a.id} before {b.id}")
+        after = m.new_bool_var(f"{a.id} after {b.id}")
+        overlap = m.new_bool_var(f"{a.id} overlaps {b.id}")
+        m.add(self.start[a.id] + gap_a <= self.start[b.id]).only_enforce_if(before)
+        m.add(self.start[b.id] + gap_b <= self.start[a.id]).only_enforce_if(after)
+        m.add_bool_or(
+            [before, after, overlap, self.presence[a.id].negated(), self.presence[b.id].negated()]
+        )
         return overlap
 
     # -- solving --------------------------------------------------------------------------
@@ -288,13 +292,13 @@ class PlacementModel:
         settle: float | None = None,
     ) -> PlacementResult | None:
         self._ensure_built()
-        self.model.ClearHints()
+        self.model.clear_hints()
         if hint:
             for event in self.events:
                 cell = hint.get(event.id)
-                self.model.AddHint(self.presence[event.id], cell is not None)
+                self.model.add_hint(self.presence[event.id], cell is not None)
                 if cell is not None:
-                    self.model.AddHint(self.start[event.id], cell)
+                    self.model.add_hint(self.start[event.id], cell)
         solver = cp_model.CpSolver()
         params = solver.parameters
         params.num_workers = max(1, workers)
@@ -304,15 +308,15 @@ class PlacementModel:
             params.max_deterministic_time = max(0.5, seconds)
         else:
             params.max_time_in_seconds = max(0.5, seconds)
-        status = solver.Solve(self.model, _Reporter(notify, None if deterministic else settle))
+        status = solver.solve(self.model, _Reporter(notify, None if deterministic else settle))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         starts = {
-            e.id: int(solver.Value(self.start[e.id]))
+            e.id: int(solver.value(self.start[e.id]))
             for e in self.events
-            if solver.BooleanValue(self.presence[e.id])
+            if solver.boolean_value(self.presence[e.id])
         }
-        estimate = float(sum(c * solver.Value(v) for c, v in self._estimate_terms))
+        estimate = float(sum(c * solver.value(v) for c, v in self._estimate_terms))
         return PlacementResult(starts=starts, estimate=estimate)
 
     def placer(self, wanted: dict[str, list[tuple[str, int]]], step_minutes: int) -> GreedyPlacer:
