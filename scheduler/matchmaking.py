@@ -443,14 +443,19 @@ def shared_theme_reasons(
 
     A theme counts when both cities' mean interest is at least SHARED_THEME_LEVEL; they are
     ordered by the product of both means (then conference order), at most
-    MAX_REASON_THEMES. When there is none, it says so in words."""
-    shared: list[tuple[float, int]] = []
+    MAX_REASON_THEMES. When no theme reaches that level, the one strongest common theme
+    (both means above 0) is named, since a positive score always has one; when there is
+    none at all, it says so in words."""
+    strong: list[tuple[float, int]] = []
+    common: list[tuple[float, int]] = []
     if u is not None and v is not None:
         for i, (x, y) in enumerate(zip(u, v, strict=True)):
+            if x > 0 and y > 0:
+                common.append((-x * y, i))
             if x >= SHARED_THEME_LEVEL and y >= SHARED_THEME_LEVEL:
-                shared.append((-x * y, i))
-    shared.sort()
-    themes = [conference.themes[i] for _, i in shared[:MAX_REASON_THEMES]]
+                strong.append((-x * y, i))
+    shared = sorted(strong)[:MAX_REASON_THEMES] or sorted(common)[:1]
+    themes = [conference.themes[i] for _, i in shared]
     if not themes:
         return dict(_NO_SHARED_THEMES)
     return {

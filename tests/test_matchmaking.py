@@ -547,3 +547,19 @@ def test_same_input_gives_the_same_result_whatever_the_order() -> None:
             partnerships=tuple(partners),
         )
         assert match(shuffled) == first
+
+
+def test_reasons_name_the_strongest_common_theme_when_none_is_strong() -> None:
+    # Mean interests below 1.0 on both sides: still a common theme worth naming.
+    conf = conference(
+        participants=[
+            participant("o1", "osn", role="administration", interests={"urban": 1}),
+            participant("o2", "osn", interests={"digital": 0}),
+            participant("c1", "can", role="administration", interests={"urban": 1, "youth": 1}),
+            participant("c2", "can", interests={"digital": 0}),
+        ]
+    )
+    (row,) = match(conf).matches
+    assert row.score > 0
+    assert row.reasons["en"] == "Both cities: Sustainable urban development"
+    assert row.reasons["tr"] == "İki şehir de: Sürdürülebilir kentsel gelişim"
