@@ -140,24 +140,45 @@ class LocalSearch:
         return sorted(keys)
 
     def try_move(self, eid: str, candidates: list[int]) -> bool:
-        """Move ``eid`` to the best of ``candidates`` if that raises the sum."""
+        """Move ``eid`` to the best of ``candidates`` if that raises the sum.
+
+        Only days that can change are recomputed: the old day of everyone touched once
+        (without the event; the same for every candidate on another day), the new day only
+        for those who could attend it there (and the hosts/delegates, whose fixed events
+        move)."""
+        event = self.events[eid]
         was = self.placer.placed[eid]
         pids = self.touched(eid)
+        bound_people = set(event.people)
         self.placer.take(eid)
         cands = np.array([c for c in candidates if c != was], dtype=np.int64)
         if len(cands):
-            cands = cands[self.placer.feasible(self.events[eid], cands)]
+            cands = cands[self.placer.feasible(event, cands)]
+        old_day = {pid: self.day_of(pid, was) for pid in pids}
+        without = {pid: self.day_value(pid, old_day[pid]) for pid in pids}
         best_gain, best_cell, best_values = 1e-9, None, None
-        for cell in cands:
-            cell = int(cell)
-            keys = self.days_touched(eid, pids, [was, cell])
-            before = sum(self.value.get(k, 0.0) for k in keys)
+        for cell in cands.tolist():
             self.placer.put(eid, cell)
-            after_values = {k: self.day_value(*k) for k in keys}
+            gain = 0.0
+            after: dict[tuple[str, int], float] = {}
+            for pid in pids:
+                new = self.day_of(pid, cell)
+                old_key = (pid, old_day[pid])
+                if new == old_day[pid]:
+                    value = self.day_value(pid, new)
+                    gain += value - self.value.get(old_key, 0.0)
+                    after[old_key] = value
+                    continue
+                gain += without[pid] - self.value.get(old_key, 0.0)
+                after[old_key] = without[pid]
+                if pid in bound_people or self.allowed(pid, event.length)[cell]:
+                    new_key = (pid, new)
+                    value = self.day_value(pid, new)
+                    gain += value - self.value.get(new_key, 0.0)
+                    after[new_key] = value
             self.placer.take(eid)
-            gain = sum(after_values.values()) - before
             if gain > best_gain:
-                best_gain, best_cell, best_values = gain, cell, after_values
+                best_gain, best_cell, best_values = gain, cell, after
         if best_cell is None:
             self.placer.put(eid, was)
             return False
