@@ -115,6 +115,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         conflict_pairs_per_session=40 if sum(e.is_session for e in placeable) <= 150 else 12,
     )
 
+    placeable_sessions = [e for e in placeable if e.is_session]
+    bounds: dict[tuple[tuple[str, int], ...], int] = {}
+
     def attend(result: PlacementResult) -> _Outcome:
         days, host_weight = person_days(conference, grid, events, result.starts, wants)
         host_by_city: dict[str, int] = defaultdict(int)
@@ -131,7 +134,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         objective = host_weight + plan_weight(days, plan)
         sessions = [events[eid] for eid in sorted(result.starts) if events[eid].is_session]
         meetings = {eid: c for eid, c in result.starts.items() if not events[eid].is_session}
-        bound = attendance_bound(conference, grid, sessions, meetings, events, wants)
+        key = tuple(sorted(meetings.items()))
+        if key not in bounds:
+            # the bound depends only on the meetings: every session that can be placed
+            # counts, wherever it might go
+            bounds[key] = attendance_bound(
+                conference, grid, placeable_sessions, meetings, events, wants
+            )
+        bound = bounds[key]
         kinds = [events[eid].kind for eid in result.starts]
         rank = (
             kinds.count("partner_meeting"),

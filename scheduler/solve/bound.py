@@ -1,16 +1,18 @@
-"""A proven upper bound on the attended weight, valid for EVERY placement of the
-scheduled sessions with the placed meetings held fixed.
+"""A proven upper bound on the attended weight, valid for EVERY schedule with the
+placed meetings held fixed: any placement of any subset of the sessions that can be
+placed at all (those with an allowed start).
 
 Relaxation (a transportation problem, solved exactly as a min-cost flow):
 - participant p may attend session e only if SOME allowed start of e (any grid start the
   hosts, window, not_before/not_after and fixed_start allow) keeps p free and clear of
   p's meetings by the buffer;
-- p attends at most Σ over p's local days of (events that fit that day − p's meetings
-  that day), minus the sessions p hosts; events that fit a day are at most
+- p takes part in at most Σ over p's local days of (events that fit that day − p's
+  meetings that day) sessions, hosted ones included; events that fit a day are at most
   max_events_per_day and at most what the day's free hours hold;
-- a session takes at most capacity − hosts attendees.
-Overlaps between sessions are ignored, so the bound is ≥ the optimum of any placement.
-Hosts' own weight on their sessions is added as a constant (they always attend).
+- a session takes at most capacity − hosts attendees;
+- a host's own weight on a session they host counts once, using one of their places
+  (the session may be left out, so it is not forced).
+Overlaps between sessions are ignored, so the bound is ≥ the optimum of any schedule.
 """
 
 from __future__ import annotations
@@ -34,8 +36,8 @@ def attendance_bound(
     events: dict[str, PlannedEvent],
     wanted: dict[str, list[tuple[str, int]]],
 ) -> int:
-    """The bound described in the module doc. ``sessions`` are the scheduled sessions;
-    ``meetings`` the placed meetings (id -> start cell)."""
+    """The bound described in the module doc. ``sessions`` are all sessions that can be
+    placed; ``meetings`` the placed meetings (id -> start cell)."""
     rules = conference.calendar
     people = conference.participants_by_id
     buffer = rules.buffer_minutes
@@ -45,13 +47,13 @@ def attendance_bound(
         begin = cell * g
         for pid in events[mid].people:
             meeting_spans[pid].append((begin, begin + events[mid].duration))
-    hosted: dict[str, int] = defaultdict(int)
-    host_weight = 0
+    own: dict[str, list[int]] = defaultdict(list)  # host -> their w on each hosted session
     for event in sessions:
         for pid in event.people:
-            hosted[pid] += 1
             if pid in people and event.session is not None:
-                host_weight += conference.wanted_weight(people[pid], event.session)
+                w = conference.wanted_weight(people[pid], event.session)
+                if w > 0:
+                    own[pid].append(w)
     shortest = min(
         [e.duration for e in sessions] + [e.duration for e in events.values()], default=60
     )
@@ -80,14 +82,15 @@ def attendance_bound(
                 ok = bool(starts.any())
             if ok:
                 arcs[pid].append((j, w))
-    if not arcs:
-        return host_weight
+    if not arcs and not own:
+        return 0
 
     # how many sessions each participant can attend at most
     limit: dict[str, int] = {}
     window = grid.window_starts(0, conference.start, conference.end)
     day_cells: dict[object, dict[object, int]] = {}
-    for pid in sorted(arcs):
+    takers = sorted(set(arcs) | set(own))
+    for pid in takers:
         person = people[pid]
         zone = ZoneInfo(conference.city_of(person).timezone)
         profile = grid.profile(person)
@@ -104,11 +107,11 @@ def attendance_bound(
         for day, count in per_day.items():
             fits = (count * g + buffer) // (shortest + buffer)
             room += max(0, min(rules.max_events_per_day, fits) - taken.get(day, 0))
-        limit[pid] = max(0, room - hosted.get(pid, 0))
+        limit[pid] = room
 
     flow = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, 1
-    person_node = {pid: 2 + i for i, pid in enumerate(sorted(arcs))}
+    person_node = {pid: 2 + i for i, pid in enumerate(takers)}
     session_node = {j: 2 + len(person_node) + j for j in range(len(sessions))}
     supply = sum(limit.values())
     tails, heads, caps, costs = [], [], [], []
@@ -122,8 +125,10 @@ def attendance_bound(
     arc(source, sink, supply, 0)  # seats left unused
     for pid, node in person_node.items():
         arc(source, node, limit[pid], 0)
-        for j, w in arcs[pid]:
+        for j, w in arcs.get(pid, ()):
             arc(node, session_node[j], 1, -w)
+        for w in own.get(pid, ()):
+            arc(node, sink, 1, -w)
     for j, event in enumerate(sessions):
         seats = event.seats
         arc(session_node[j], sink, supply if seats is None else seats, 0)
@@ -138,5 +143,5 @@ def attendance_bound(
     status = flow.solve()
     if status != flow.OPTIMAL:
         # fall back to the trivial bound: everyone attends everything reachable
-        return host_weight + sum(w for pid in arcs for _, w in arcs[pid])
-    return host_weight - int(flow.optimal_cost())
+        return sum(w for pid in arcs for _, w in arcs[pid]) + sum(sum(v) for v in own.values())
+    return -int(flow.optimal_cost())
