@@ -1,10 +1,15 @@
 """The solver: places every session and meeting and decides who attends (docs/solver.md).
 
-plan_events   sessions and meetings with their allowed start cells (availability.py)
-placement     phase 1, CP-SAT: when each event takes place
-attendance    phase 2: who attends which session (exact per person, capacities repaired,
-              CP-SAT polish and fairness when small enough)
-bound         a proven upper bound on the attended weight for any session placement
+availability  the time grid and who is free when (per availability profile)
+events        sessions and meetings with their allowed starts, or why they have none
+greedy        phase 1: a quick placement, improved by re-insertion
+placement     phase 1: the CP-SAT model, when the greedy leaves events out
+improve       phase 1: local search on the real attended weight
+attendance    phase 2: who attends (exact per person and day, capacities repaired,
+              CP-SAT polish and the fairness stage when capacities bind)
+bound         a proven upper bound on the attended weight for any schedule
+reasons       why an event was left out, in words
+assemble      rooms, attendance rows, the Schedule
 """
 
 from __future__ import annotations
@@ -14,10 +19,17 @@ import time as clock
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from scheduler.model import Conference, Matchmaking, Schedule
 from scheduler.solve.assemble import build_schedule
-from scheduler.solve.attendance import assign, improve_with_cp_sat, person_days, plan_weight
+from scheduler.solve.attendance import (
+    PersonDay,
+    assign,
+    improve_with_cp_sat,
+    person_days,
+    plan_weight,
+)
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
@@ -63,11 +75,15 @@ DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
 
 @dataclass
 class _Outcome:
+    """A complete schedule in the making: a placement and who attends."""
+
     starts: dict[str, int]
-    plan: dict
+    plan: dict[tuple[str, date], list[str]]
     objective: int
     bound: int
     rank: tuple[int, int, int, int]  # partner meetings, new contacts, sessions, weight
+    days: list[PersonDay]
+    host_by_city: dict[str, int]
 
 
 def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent], most: int) -> int:
@@ -149,10 +165,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             len(sessions),
             objective,
         )
-        outcome = _Outcome(dict(result.starts), plan, objective, bound, rank)
-        outcome.days = days  # type: ignore[attr-defined]
-        outcome.host_by_city = host_by_city  # type: ignore[attr-defined]
-        return outcome
+        return _Outcome(dict(result.starts), plan, objective, bound, rank, days, host_by_city)
 
     best: _Outcome | None = None
 
@@ -213,7 +226,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         consider(starts)
 
     # phase 2 polish: exact capacities and the fairness stage, when small enough
-    days = best.days  # type: ignore[attr-defined]
+    days = best.days
     pairs = sum(len(d.options) for d in days)
     demand: dict[str, int] = defaultdict(int)
     for d in days:
@@ -223,14 +236,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         (seats := events[sid].seats) is not None and n > seats for sid, n in demand.items()
     )
     time_left = options.time_limit - elapsed()
-    host_total = sum(best.host_by_city.values())  # type: ignore[attr-defined]
+    host_total = sum(best.host_by_city.values())
     if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and time_left > 1.0:
         polished = improve_with_cp_sat(
             conference,
             events,
             days,
             best.plan,
-            best.host_by_city,  # type: ignore[attr-defined]
+            best.host_by_city,
             dict(wanted_by_city),
             seconds=time_left - 0.5,
             workers=options.workers,
@@ -242,7 +255,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
                 else None
             ),
         )
-        weight = sum(best.host_by_city.values()) + plan_weight(days, polished)  # type: ignore[attr-defined]
+        weight = sum(best.host_by_city.values()) + plan_weight(days, polished)
         if weight >= best.objective:
             best.plan = polished
             best.objective = weight
