@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from scheduler.check import check
 from scheduler.model import (
@@ -310,3 +310,79 @@ def test_full_rooms_are_named_as_the_reason() -> None:
     (left_out,) = schedule.unscheduled
     assert left_out.item_id == "squeezed"
     assert left_out.reason == "room capacity: 1 room is full at every allowed time"
+
+
+def test_bound_and_objective_against_every_possible_schedule() -> None:
+    """On a one-day conference small enough to list every schedule the checker accepts,
+    the bound is at least the best of them, and the solver finds that best."""
+    from itertools import combinations, product
+
+    from scheduler.model import Attendance, ScheduledEvent
+
+    day = date(2020, 6, 3)
+    conf = conference(
+        calendar=calendar(grid_minutes=60, buffer_minutes=0, max_events_per_day=2),
+        resources=Resources(rooms=2, interpreters=1),
+        participants=[
+            participant("host", "osn", interests={"digital": 1}),
+            participant("adult", "osn", interests={"digital": 2, "youth": 3}),
+            participant(
+                "young",
+                "can",
+                role="youth",
+                languages=("de", "tr"),
+                interests={"youth": 3, "digital": 1},
+            ),
+        ],
+        sessions=[
+            session("a", hosts=("host",), not_before=day, not_after=day, duration=120),
+            session("b", theme="youth", not_before=day, not_after=day, capacity=1),
+        ],
+    )
+    starts = [datetime(2020, 6, 3, h, tzinfo=UTC) for h in range(5, 17)]
+    pairs = [(p.id, s.id) for p in conf.participants for s in conf.sessions if p.id != "host"]
+    best = 0.0
+    for start_a, start_b in product(starts, repeat=2):
+        events = []
+        for sid, start, room in (("a", start_a, 1), ("b", start_b, 2)):
+            s = conf.sessions_by_id[sid]
+            events.append(
+                ScheduledEvent(
+                    sid,
+                    s.kind,
+                    s.theme,
+                    s.titles,
+                    start,
+                    start + timedelta(minutes=s.duration_minutes),
+                    s.language,
+                    room,
+                )
+            )
+        for size in range(len(pairs) + 1):
+            for chosen in combinations(pairs, size):
+                rows = [Attendance("a", "host", "host")] + [
+                    Attendance(s, p, "attendee") for p, s in chosen
+                ]
+                candidate = Schedule(
+                    events=tuple(sorted(events, key=lambda e: (e.start, e.event_id))),
+                    attendance=tuple(sorted(rows, key=lambda r: (r.event_id, r.participant_id))),
+                    unscheduled=(),
+                    status="FEASIBLE",
+                    objective=0,
+                    bound=0,
+                    solve_seconds=0,
+                )
+                weight = sum(
+                    conf.wanted_weight(
+                        conf.participants_by_id[r.participant_id], conf.sessions_by_id[r.event_id]
+                    )
+                    for r in rows
+                )
+                if weight <= best:
+                    continue
+                candidate = replace(candidate, objective=float(weight), bound=float(weight))
+                if not [v for v in check(conf, NO_MEETINGS, candidate) if "status" not in v]:
+                    best = weight
+    schedule = solved(conf)
+    assert schedule.bound >= best
+    assert schedule.objective == best
