@@ -386,3 +386,23 @@ def test_bound_and_objective_against_every_possible_schedule() -> None:
     schedule = solved(conf)
     assert schedule.bound >= best
     assert schedule.objective == best
+
+
+def test_a_scarce_seat_goes_to_the_worse_off_city_when_totals_tie() -> None:
+    # one seat in s1, wanted equally (w=2) by a-osn and z-can; a-osn also gets s2, so
+    # giving the seat to z-can leaves the worst city at 0.5 instead of 0
+    host = participant("host", "osn", interests={"digital": 0})
+    osn = participant("a-osn", "osn", languages=("de", "tr"), interests={"digital": 2})
+    can = participant("z-can", "can", languages=("de", "tr"), interests={"digital": 2})
+    conf = conference(
+        participants=[host, osn, can],
+        sessions=[
+            session("s1", hosts=("host",), capacity=2, language="de-tr"),
+            session("s2", language="de"),
+        ],
+        preferences={("z-can", "s2"): 0},
+    )
+    schedule = solved(conf)
+    assert attendees(schedule, "s1") == {"host", "z-can"}
+    assert schedule.objective == 4
+    assert satisfaction(conf, schedule).worst_city == ("osn", 0.5)

@@ -176,6 +176,11 @@ def assign(
                 attended_by_city[by_key[(pid, _day)].city] += weight_of[(pid, sid)]
         changed: set[tuple[str, date]] = set()
         for sid in over:
+            # the cities' shares without this session, so that a tie goes to the city
+            # that has less without it
+            share_base = dict(attended_by_city)
+            for key in load[sid]:
+                share_base[by_key[key].city] -= weight_of[(key[0], sid)]
             ranked = []
             for key in load[sid]:
                 d = by_key[key]
@@ -183,7 +188,7 @@ def assign(
                 without, alternative = best_day(
                     d, buffer, banned[key] | {sid} | (closed - set(plan[key]))
                 )
-                city_share = attended_by_city[d.city] / max(1, wanted_by_city.get(d.city, 1))
+                city_share = share_base[d.city] / max(1, wanted_by_city.get(d.city, 1))
                 ranked.append((-(now - without), city_share, key, alternative))
             ranked.sort(key=lambda r: (r[0], r[1], r[2]))
             for _loss, _share, key, alternative in ranked[seats[sid] :]:
