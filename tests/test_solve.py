@@ -406,3 +406,27 @@ def test_a_scarce_seat_goes_to_the_worse_off_city_when_totals_tie() -> None:
     assert attendees(schedule, "s1") == {"host", "z-can"}
     assert schedule.objective == 4
     assert satisfaction(conf, schedule).worst_city == ("osn", 0.5)
+
+
+def test_meetings_and_sessions_share_the_interpreters() -> None:
+    day = date(2020, 6, 3)
+    conf = conference(
+        start=day,
+        end=day,
+        resources=Resources(rooms=4, interpreters=1),
+        participants=[
+            participant("d-osn", "osn", role="administration"),
+            participant("d-can", "can", role="administration", languages=("tr",)),
+            participant("p1", "osn", languages=("de",)),
+        ],
+        sessions=[session("long", language="de-tr", duration=480, fixed_start=at(3, 7))],
+    )
+    mm = Matchmaking(
+        meetings=(meeting("can", "osn", ("d-can", "d-osn")),), matches=(), impossible=()
+    )
+    schedule = solved(conf, mm)
+    # the partner meeting ranks first; the pinned session cannot share the interpreter
+    assert "pm-can-osn" in schedule.events_by_id
+    (left_out,) = schedule.unscheduled
+    assert left_out.item_id == "long"
+    assert left_out.reason == "interpreters: 1 interpreter is busy then"
