@@ -429,4 +429,4 @@ def test_meetings_and_sessions_share_the_interpreters() -> None:
     assert "pm-can-osn" in schedule.events_by_id
     (left_out,) = schedule.unscheduled
     assert left_out.item_id == "long"
-    assert left_out.reason == "interpreters: 1 interpreter is busy then"
+    assert left_out.reason == "interpreters: 1 interpreter is busy then (pm-can-osn)"

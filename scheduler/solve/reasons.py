@@ -44,12 +44,14 @@ def why_left_out(
         causes: set[str] = set()
         if rooms[cell : cell + event.length].max(initial=0) >= conference.resources.rooms:
             causes.add("rooms")
+            first_reason.setdefault("rooms", _taken_by(cell, event, placed, events, False))
         if (
             event.interpreted
             and interpreters[cell : cell + event.length].max(initial=0)
             >= conference.resources.interpreters
         ):
             causes.add("interpreters")
+            first_reason.setdefault("interpreters", _taken_by(cell, event, placed, events, True))
         begin, end = cell * g, cell * g + event.duration
         for pid in event.people:
             if pid not in people:
@@ -91,32 +93,56 @@ def why_left_out(
     if event.fixed_cell is not None:
         parts = []
         for cause in sorted(counts):
-            parts.append(_say(cause, conference, first_reason, pinned=True))
+            parts.append(_say(cause, conference, first_reason, "pinned"))
         return "; ".join(parts)
     if everywhere:
-        return _say(min(everywhere), conference, first_reason, pinned=False)
+        return _say(min(everywhere), conference, first_reason, "everywhere")
     parts = [
-        f"{_say(c, conference, first_reason, pinned=True)} ({n} of {total} allowed times)"
+        f"{_say(c, conference, first_reason, 'partly')} ({n} of {total} allowed times)"
         for c, n in counts.most_common(3)
     ]
     return "every allowed time is blocked: " + "; ".join(parts)
 
 
-def _say(cause: str, conference: Conference, first_reason: dict[str, str], pinned: bool) -> str:
+def _taken_by(
+    cell: int,
+    event: PlannedEvent,
+    placed: dict[str, int],
+    events: dict[str, PlannedEvent],
+    interpreted: bool,
+) -> str:
+    """The placed events that overlap ``event`` at ``cell`` (interpreted ones only, if
+    asked), for naming what a pinned event competes with."""
+    names = [
+        eid
+        for eid, other in sorted(placed.items())
+        if other < cell + event.length
+        and cell < other + events[eid].length
+        and (events[eid].interpreted or not interpreted)
+    ]
+    return ", ".join(names)
+
+
+def _say(cause: str, conference: Conference, first_reason: dict[str, str], mode: str) -> str:
+    """One cause in words; ``mode``: "pinned" (at its one start, naming what competes),
+    "everywhere" (at every allowed start) or "partly" (at some of them)."""
     rooms = conference.resources.rooms
     interpreters = conference.resources.interpreters
-    when = "then" if pinned else "at every allowed time"
-    if cause == "rooms":
-        full = "1 room is full" if rooms == 1 else f"{rooms} rooms are full"
-        return f"room capacity: {full} {when}"
-    if cause == "interpreters":
-        busy = (
-            "1 interpreter is busy"
-            if interpreters == 1
-            else f"{interpreters} interpreters are busy"
-        )
-        return f"interpreters: {busy} {when}"
-    if cause.startswith("busy") and not pinned:
+    when = {"pinned": " then", "everywhere": " at every allowed time"}.get(mode, "")
+    if cause in ("rooms", "interpreters"):
+        if cause == "rooms":
+            what = "room capacity: " + (
+                "1 room is full" if rooms == 1 else f"{rooms} rooms are full"
+            )
+        else:
+            what = "interpreters: " + (
+                "1 interpreter is busy"
+                if interpreters == 1
+                else f"{interpreters} interpreters are busy"
+            )
+        by = f" ({first_reason[cause]})" if mode == "pinned" and first_reason.get(cause) else ""
+        return f"{what}{when}{by}"
+    if cause.startswith("busy") and mode == "everywhere":
         return first_reason[cause].replace(
             " is already booked by ", " is booked at every allowed time, e.g. by "
         )
