@@ -1,6 +1,6 @@
 """Small conferences built in code for tests: sensible defaults, override what matters.
 
-    conf = conference(participants=[participant("p1")], sessions=[session("s1")])
+conf = conference(participants=[participant("p1")], sessions=[session("s1")])
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ THEMES = (
             "en": "Protection of marginalised groups and refugees",
         },
     ),
-    Theme("youth", {"de": "Jugendpartizipation", "tr": "Gençlerin katılımı", "en": "Youth participation"}),
+    Theme(
+        "youth",
+        {"de": "Jugendpartizipation", "tr": "Gençlerin katılımı", "en": "Youth participation"},
+    ),
 )
 
 OSNABRUECK = City("osn", "Osnabrück", "DE", "DE-NI", "Europe/Berlin", "de")
@@ -52,15 +55,15 @@ KILIS = City("kil", "Kilis", "TR", "TR-79", "Europe/Istanbul", "tr")
 
 
 def calendar(**overrides: Any) -> CalendarRules:
-    values: dict[str, Any] = dict(
-        weekdays=frozenset(range(5)),
-        day_start=time(9, 0),
-        day_end=time(18, 0),
-        grid_minutes=15,
-        buffer_minutes=15,
-        max_events_per_day=3,
-        public_holidays=True,
-    )
+    values: dict[str, Any] = {
+        "weekdays": frozenset(range(5)),
+        "day_start": time(9, 0),
+        "day_end": time(18, 0),
+        "grid_minutes": 15,
+        "buffer_minutes": 15,
+        "max_events_per_day": 3,
+        "public_holidays": True,
+    }
     values.update(overrides)
     return CalendarRules(**values)
 
@@ -101,7 +104,9 @@ def session(
     language: str = "de",
     **fields: Any,
 ) -> Session:
-    titles = fields.pop("titles", {"de": f"Sitzung {sid}", "tr": f"Oturum {sid}", "en": f"Session {sid}"})
+    titles = fields.pop(
+        "titles", {"de": f"Sitzung {sid}", "tr": f"Oturum {sid}", "en": f"Session {sid}"}
+    )
     return Session(
         id=sid,
         theme=theme,
@@ -119,27 +124,27 @@ def unavailable(pid: str, start: datetime, end: datetime, reason: str = "") -> U
 
 def conference(**overrides: Any) -> Conference:
     """A two-city conference (Osnabrück–Çanakkale) over the 2020 window; override anything."""
-    values: dict[str, Any] = dict(
-        name="Testkonferenz",
-        start=date(2020, 6, 3),
-        end=date(2020, 6, 16),
-        timezone="Europe/Berlin",
-        organizer=Organizer("Konferenzbüro", "konferenz@example.org"),
-        meeting_url="https://meet.example.org/{event_id}",
-        calendar=calendar(),
-        resources=Resources(rooms=4, interpreters=2),
-        matchmaking=MatchmakingRules(
+    values: dict[str, Any] = {
+        "name": "Testkonferenz",
+        "start": date(2020, 6, 3),
+        "end": date(2020, 6, 16),
+        "timezone": "Europe/Berlin",
+        "organizer": Organizer("Konferenzbüro", "konferenz@example.org"),
+        "meeting_url": "https://meet.example.org/{event_id}",
+        "calendar": calendar(),
+        "resources": Resources(rooms=4, interpreters=2),
+        "matchmaking": MatchmakingRules(
             partner_meetings=True, new_contacts_per_city=2, meeting_minutes=45, min_score=0.5
         ),
-        themes=THEMES,
-        role_rules=(RoleRule("youth", day_start=time(14, 0)),),
-        cities=(OSNABRUECK, CANAKKALE),
-        partnerships=(Partnership("can", "osn"),),
-        participants=(),
-        unavailability=(),
-        sessions=(),
-        preferences={},
-    )
+        "themes": THEMES,
+        "role_rules": (RoleRule("youth", day_start=time(14, 0)),),
+        "cities": (OSNABRUECK, CANAKKALE),
+        "partnerships": (Partnership("can", "osn"),),
+        "participants": (),
+        "unavailability": (),
+        "sessions": (),
+        "preferences": {},
+    }
     values.update(overrides)
     for key in ("cities", "partnerships", "participants", "unavailability", "sessions", "themes"):
         values[key] = tuple(values[key])
