@@ -64,9 +64,17 @@ class LocalSearch:
         self.allowed_cache: dict[tuple[str, int], np.ndarray] = {}
         self._dates: dict[str, np.ndarray] = {}
         self.value: dict[tuple[str, int], float] = {}
+        # fairness as a tie-break: per city, the (scaled) wanted weight and the current sum
+        self.city = {pid: p.city_id for pid, p in self.people.items()}
+        self.city_wanted: dict[str, float] = defaultdict(float)
+        for takers in self.wanting.values():
+            for pid, share in takers:
+                self.city_wanted[self.city[pid]] += share
+        self.city_value: dict[str, float] = defaultdict(float)
         for pid in sorted({p for rows in self.wanting.values() for p, _ in rows}):
             for day in self.days_with_options(pid):
                 self.value[(pid, day)] = self.day_value(pid, day)
+        self.recount()
 
     # -- one person's day ---------------------------------------------------------------
     def day_of(self, pid: str, cell: int) -> int:
@@ -157,6 +165,8 @@ class LocalSearch:
         old_day = {pid: self.day_of(pid, was) for pid in pids}
         without = {pid: self.day_value(pid, old_day[pid]) for pid in pids}
         best_gain, best_cell, best_values = 1e-9, None, None
+        # a move that keeps the total may still lift the worst-off city (never the reverse)
+        fairest_cell, fairest_values, fairest_share = None, None, None
         for cell in cands.tolist():
             self.placer.put(eid, cell)
             gain = 0.0
@@ -179,12 +189,20 @@ class LocalSearch:
             self.placer.take(eid)
             if gain > best_gain:
                 best_gain, best_cell, best_values = gain, cell, after
+            elif best_cell is None and abs(gain) <= 1e-9:
+                if fairest_share is None:
+                    fairest_share = self.worst_share()
+                share = self.worst_share(after)
+                if share > fairest_share + 1e-12:
+                    fairest_cell, fairest_values, fairest_share = cell, after, share
+        if best_cell is None and fairest_cell is not None:
+            best_cell, best_values = fairest_cell, fairest_values
         if best_cell is None:
             self.placer.put(eid, was)
             return False
         self.placer.put(eid, best_cell)
         assert best_values is not None
-        self.value.update(best_values)
+        self.set_values(best_values)
         return True
 
     def candidates(self, eid: str) -> list[int]:
@@ -207,12 +225,37 @@ class LocalSearch:
     def total(self) -> float:
         return sum(self.value.values())
 
+    def recount(self) -> None:
+        self.city_value = defaultdict(float)
+        for (pid, _day), value in self.value.items():
+            self.city_value[self.city[pid]] += value
+
+    def set_values(self, values: dict[tuple[str, int], float]) -> None:
+        for key, value in values.items():
+            self.city_value[self.city[key[0]]] += value - self.value.get(key, 0.0)
+            self.value[key] = value
+
+    def worst_share(self, changes: dict[tuple[str, int], float] | None = None) -> float:
+        """The lowest city share of wanted weight, now or after ``changes``."""
+        delta: dict[str, float] = defaultdict(float)
+        for key, value in (changes or {}).items():
+            delta[self.city[key[0]]] += value - self.value.get(key, 0.0)
+        return min(
+            (
+                (self.city_value[c] + delta[c]) / wanted
+                for c, wanted in self.city_wanted.items()
+                if wanted > 0
+            ),
+            default=0.0,
+        )
+
     def restore(self, starts: dict[str, int], values: dict[tuple[str, int], float]) -> None:
         for eid in sorted(self.placer.placed):
             self.placer.take(eid)
         for eid, cell in sorted(starts.items()):
             self.placer.put(eid, cell)
         self.value = dict(values)
+        self.recount()
 
     def shake(self, movable: list[PlannedEvent]) -> None:
         """Take out the movable sessions of one organiser day, drawn at random, and put
@@ -239,7 +282,7 @@ class LocalSearch:
             for key in self.days_touched(
                 eid, self.touched(eid), [old[eid], self.placer.placed[eid]]
             ):
-                self.value[key] = self.day_value(*key)
+                self.set_values({key: self.day_value(*key)})
 
     def run(
         self, deadline: float, max_passes: int | None, notify: Callable[[], None] | None = None
