@@ -206,7 +206,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
                 placer = model.placer(wants, greedy_step)
                 for eid, cell in sorted(best.starts.items()):
                     placer.put(eid, cell)
-    if best.objective < best.bound:
+    if best.objective < best.bound and (
+        options.deterministic or clock.monotonic() < placement_deadline
+    ):
         search = LocalSearch(conference, placer, wants, options.seed)
         last_report = [clock.monotonic()]
 
