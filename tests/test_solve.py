@@ -203,6 +203,19 @@ def test_pin_on_a_weekend_or_holiday_is_left_out_with_a_reason() -> None:
     assert "man1" in reasons["holiday"] and "holiday" in reasons["holiday"]
 
 
+def test_session_longer_than_the_day_hours_says_so() -> None:
+    conf = conference(
+        cities=CITIES,
+        participants=[participant("osn1", "osn")],
+        sessions=[session("marathon", duration=600, hosts=("osn1",))],  # day is 09:00-18:00
+    )
+    schedule = solved(conf)
+    (left_out,) = schedule.unscheduled
+    assert left_out.item_id == "marathon"
+    assert "osn1" in left_out.reason and "no free 600 minutes" in left_out.reason
+    assert "unavailable" not in left_out.reason
+
+
 def test_buffer_between_two_sessions_of_one_person() -> None:
     conf = conference(
         participants=[participant("p1", "osn")],

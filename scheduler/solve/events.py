@@ -187,7 +187,15 @@ def _resolve_starts(
     for person in people:
         own = grid.allowed_starts(grid.profile(person), event.length) & window
         if not own.any():
-            event.problem = f"{_who(conference, person.id, role)} is unavailable on every day this {what} may take place"
+            # free at some moment but never long enough: the event is longer than any
+            # stretch of their day hours, which "unavailable" would hide from the organiser
+            if (grid.allowed_starts(grid.profile(person), 1) & window).any():
+                event.problem = (
+                    f"{_who(conference, person.id, role)} has no free {event.duration} minutes "
+                    f"within their day hours on any day this {what} may take place"
+                )
+            else:
+                event.problem = f"{_who(conference, person.id, role)} is unavailable on every day this {what} may take place"
             event.allowed = own
             return
         allowed &= own
