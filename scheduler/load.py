@@ -1572,7 +1572,11 @@ def _choice(options: Iterable[str]) -> Callable[[Any], str | None]:
     allowed = tuple(options)
 
     def convert(value: Any) -> str | None:
-        return value if isinstance(value, str) and value in allowed else None
+        # case as in participants.csv, where "Youth" is accepted too
+        if not isinstance(value, str):
+            return None
+        value = value.strip().lower()
+        return value if value in allowed else None
 
     return convert
 

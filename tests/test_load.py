@@ -1132,6 +1132,12 @@ def test_weekday_names_full_and_any_case(tmp_path: Path) -> None:
     assert conference.calendar.weekdays == frozenset({0, 2, 5})
 
 
+def test_rule_role_in_any_case_as_in_participants(tmp_path: Path) -> None:
+    toml = CONFERENCE_TOML.replace('role = "youth"', 'role = "Youth"')
+    conference, _ = load_conference(write_inputs(tmp_path, toml=toml))
+    assert conference.role_rules[0].role == "youth"
+
+
 # --------------------------------------------------------------------------- the bundled sample
 
 
