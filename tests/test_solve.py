@@ -443,3 +443,45 @@ def test_meetings_and_sessions_share_the_interpreters() -> None:
     (left_out,) = schedule.unscheduled
     assert left_out.item_id == "long"
     assert left_out.reason == "interpreters: 1 interpreter is busy then (pm-can-osn)"
+
+
+def test_shaking_a_day_never_double_books_the_one_room() -> None:
+    """The local search's shake puts a day's sessions back one by one; when the first
+    ones take the place the last one needs, the day must go back as it was (a run with
+    rooms = 1 published two sessions at once in one room before)."""
+    from scheduler.solve.availability import TimeGrid
+    from scheduler.solve.events import plan_events, wanted
+    from scheduler.solve.improve import LocalSearch
+    from scheduler.solve.placement import PlacementModel
+    from tests.builders import unavailable
+
+    day = date(2020, 6, 3)
+    conf = conference(
+        calendar=calendar(day_start=time(9), day_end=time(12), buffer_minutes=0),
+        resources=Resources(rooms=1, interpreters=1),
+        participants=[participant("p1", "osn", interests={"digital": 3, "urban": 0})],
+        sessions=[
+            session("short", duration=60, not_before=day, not_after=day),
+            session("long", theme="urban", duration=120, not_before=day, not_after=day),
+        ],
+        # p1, who wants the short one, is free only 10:00-11:00 Berlin: put back first
+        # there, it leaves no two free hours for the long one
+        unavailability=(
+            unavailable("p1", at(3, 7), at(3, 8)),
+            unavailable("p1", at(3, 9), at(3, 10)),
+        ),
+    )
+    grid = TimeGrid(conf)
+    events = plan_events(conf, NO_MEETINGS, grid)
+    wants = wanted(conf)
+    model = PlacementModel(
+        conf, grid, events, wants, step_minutes=15, conflict_pairs_per_session=40
+    )
+    for seed in range(12):
+        placer = model.placer(wants, 15)
+        placer.put("short", round(grid.cell_at(at(3, 7))))  # 09:00 Berlin
+        placer.put("long", placer.placed["short"] + grid.cells_for(60))
+        search = LocalSearch(conf, placer, wants, seed)
+        search.shake(events)
+        assert int(placer.rooms.max()) <= 1, seed
+        assert set(placer.placed) == {"short", "long"}

@@ -275,9 +275,19 @@ class LocalSearch:
         old = {eid: self.placer.placed[eid] for eid in chosen}
         for eid in chosen:
             self.placer.take(eid)
+        back: list[str] = []
         for eid in chosen:
             cell = self.placer.best_start(self.events[eid])
-            self.placer.put(eid, old[eid] if cell is None else cell)
+            if cell is None:
+                # the ones put back took its place (a room, an interpreter, a host's time):
+                # undo the shake, since only the old places are known to fit together
+                for other in back:
+                    self.placer.take(other)
+                for other in chosen:
+                    self.placer.put(other, old[other])
+                break
+            self.placer.put(eid, cell)
+            back.append(eid)
         for eid in chosen:
             for key in self.days_touched(
                 eid, self.touched(eid), [old[eid], self.placer.placed[eid]]
