@@ -216,6 +216,19 @@ def test_session_longer_than_the_day_hours_says_so() -> None:
     assert "unavailable" not in left_out.reason
 
 
+def test_no_interpreters_leaves_interpreted_events_out_with_that_reason() -> None:
+    conf = conference(
+        cities=CITIES,
+        resources=Resources(rooms=2, interpreters=0),
+        participants=[participant("osn1", "osn")],
+        sessions=[session("both", language="de-tr"), session("german", language="de")],
+    )
+    schedule = solved(conf)
+    (left_out,) = schedule.unscheduled
+    assert left_out.item_id == "both" and "resources.interpreters = 0" in left_out.reason
+    assert [e.event_id for e in schedule.events] == ["german"]
+
+
 def test_buffer_between_two_sessions_of_one_person() -> None:
     conf = conference(
         participants=[participant("p1", "osn")],

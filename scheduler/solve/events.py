@@ -157,6 +157,10 @@ def _resolve_starts(
     ]
     role = event.people_role
     what = "session" if event.is_session else "meeting"
+    if event.interpreted and conference.resources.interpreters == 0:
+        event.problem = "it needs an interpreter (language de-tr) and there are none (resources.interpreters = 0)"
+        event.allowed = np.zeros(grid.cells, dtype=bool)
+        return
     window = _window(conference, grid, event.duration, event.session)
     if not window.any():
         event.problem = "its not_before/not_after leave no day inside the conference window"
