@@ -62,6 +62,17 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _seconds(text: str) -> float:
+    """A positive number of seconds; anything else is a usage message (exit code 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scheduler",
@@ -90,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, required=True, help="the output folder to write")
     run.add_argument(
         "--time-limit",
-        type=float,
+        type=_seconds,
         default=120.0,
         metavar="SECONDS",
         help="time the solver may use in total (default: 120)",

@@ -81,3 +81,22 @@ def test_warnings_go_to_stderr_and_still_succeed(tmp_path: Path) -> None:
     result = validate(write_inputs(tmp_path, tables))
     assert result.returncode == 0
     assert "warning: sessions.csv: column 'Raum' is not used" in result.stderr
+
+
+def test_a_time_limit_that_is_not_positive_is_a_usage_error(tmp_path: Path) -> None:
+    write_inputs(tmp_path / "in", valid_tables())
+    for limit in ("0", "-5", "abc"):
+        result = subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", "run", str(tmp_path / "in")]
+            + ["--out", str(tmp_path / "out"), "--time-limit", limit],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+            check=False,
+        )
+        assert result.returncode == 2, limit
+        assert "not a positive number of seconds" in result.stderr
+        assert "Traceback" not in result.stderr
+        assert not (tmp_path / "out").exists()
