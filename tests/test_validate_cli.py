@@ -12,9 +12,9 @@ from test_load import CONFERENCE_TOML, valid_tables, write_inputs
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def validate(folder: Path) -> subprocess.CompletedProcess[str]:
+def scheduler_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "scheduler.cli", "validate", str(folder)],
+        [sys.executable, "-m", "scheduler.cli", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -22,6 +22,10 @@ def validate(folder: Path) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def validate(folder: Path) -> subprocess.CompletedProcess[str]:
+    return scheduler_cli("validate", str(folder))
 
 
 def test_valid_folder_prints_the_summary(tmp_path: Path) -> None:
@@ -86,15 +90,8 @@ def test_warnings_go_to_stderr_and_still_succeed(tmp_path: Path) -> None:
 def test_a_time_limit_that_is_not_positive_is_a_usage_error(tmp_path: Path) -> None:
     write_inputs(tmp_path / "in", valid_tables())
     for limit in ("0", "-5", "abc"):
-        result = subprocess.run(
-            [sys.executable, "-m", "scheduler.cli", "run", str(tmp_path / "in")]
-            + ["--out", str(tmp_path / "out"), "--time-limit", limit],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=60,
-            check=False,
+        result = scheduler_cli(
+            "run", str(tmp_path / "in"), "--out", str(tmp_path / "out"), "--time-limit", limit
         )
         assert result.returncode == 2, limit
         assert "not a positive number of seconds" in result.stderr

@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
+from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
 
 
@@ -268,15 +269,12 @@ def improve_with_cp_sat(
                 notify(self.objective_value)
 
     def run(share: float, report: bool = True) -> cp_model.CpSolver | None:
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.num_workers = max(1, workers)
-        params.random_seed = seed
-        if deterministic:
-            params.interleave_search = True
-            params.max_deterministic_time = max(0.2, seconds * share)
-        else:
-            params.max_time_in_seconds = max(0.2, seconds * share)
+        solver = new_solver(
+            workers=workers,
+            seed=seed,
+            deterministic=deterministic,
+            seconds=max(0.2, seconds * share),
+        )
         status = solver.solve(model, Reporter() if report else None)
         return solver if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 

@@ -20,6 +20,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import Conference
 from scheduler.solve.availability import Profile, TimeGrid
+from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
 
@@ -299,15 +300,9 @@ class PlacementModel:
                 self.model.add_hint(self.presence[event.id], cell is not None)
                 if cell is not None:
                     self.model.add_hint(self.start[event.id], cell)
-        solver = cp_model.CpSolver()
-        params = solver.parameters
-        params.num_workers = max(1, workers)
-        params.random_seed = seed
-        if deterministic:
-            params.interleave_search = True
-            params.max_deterministic_time = max(0.5, seconds)
-        else:
-            params.max_time_in_seconds = max(0.5, seconds)
+        solver = new_solver(
+            workers=workers, seed=seed, deterministic=deterministic, seconds=max(0.5, seconds)
+        )
         status = solver.solve(self.model, _Reporter(notify, None if deterministic else settle))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
