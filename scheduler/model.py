@@ -325,7 +325,7 @@ class Schedule:
     unscheduled: tuple[UnscheduledItem, ...]  # sorted by item_id
     status: Literal["OPTIMAL", "FEASIBLE"]
     objective: float  # attended weight, sum of w over attended sessions
-    bound: float  # proven upper bound on the same quantity (meetings as placed)
+    bound: float  # proven upper bound on the same quantity (any schedule, same meetings)
     solve_seconds: float
 
     @property

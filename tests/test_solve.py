@@ -498,3 +498,72 @@ def test_shaking_a_day_never_double_books_the_one_room() -> None:
         search.shake(events)
         assert int(placer.rooms.max()) <= 1, seed
         assert set(placer.placed) == {"short", "long"}
+
+
+def test_two_sessions_that_must_trade_places_are_rearranged_together() -> None:
+    """With one room, a session its audience can attend only at 09:00 sits at 10:00 and
+    another one holds 09:00: no single move helps, a joint one does (rearrange.py)."""
+    from scheduler.solve.availability import TimeGrid
+    from scheduler.solve.events import plan_events, wanted
+    from scheduler.solve.improve import LocalSearch
+    from scheduler.solve.placement import PlacementModel
+    from scheduler.solve.rearrange import Rearranger
+    from tests.builders import unavailable
+
+    day = date(2020, 6, 3)
+    conf = conference(
+        calendar=calendar(day_start=time(9), day_end=time(11), buffer_minutes=0),
+        resources=Resources(rooms=1, interpreters=1),
+        participants=[
+            participant("early", "osn", interests={"digital": 3, "urban": 0}),
+            participant("any", "osn", interests={"digital": 0, "urban": 3}),
+        ],
+        sessions=[
+            session("a", duration=60, not_before=day, not_after=day, hosts=()),
+            session("b", theme="urban", duration=60, not_before=day, not_after=day, hosts=()),
+        ],
+        unavailability=(unavailable("early", at(3, 8), at(3, 9)),),  # free 09-10 Berlin
+    )
+    grid = TimeGrid(conf)
+    events = plan_events(conf, NO_MEETINGS, grid)
+    wants = wanted(conf)
+    model = PlacementModel(
+        conf, grid, events, wants, step_minutes=15, conflict_pairs_per_session=40
+    )
+    nine = round(grid.cell_at(at(3, 7)))
+    ten = nine + grid.cells_for(60)
+    placer = model.placer(wants, 15)
+    placer.put("b", nine)
+    placer.put("a", ten)
+    search = LocalSearch(conf, placer, wants, 0)
+    before = search.total()
+    assert not search.try_move("a", search.candidates("a"))
+    assert not search.try_move("b", search.candidates("b"))
+    rearranger = Rearranger(search, 0)
+    assert rearranger.rearrange(["a", "b"], seconds=5, workers=1, seed=0, deterministic=True)
+    assert placer.placed == {"a": nine, "b": ten}
+    assert search.total() == before + 3
+    assert int(placer.rooms.max()) <= 1
+
+
+def test_a_meeting_takes_one_of_the_days_places_in_the_bound_wherever_it_goes() -> None:
+    """One conference day, two events a day: the delegate's meeting leaves room for one
+    of the two sessions they want, and the bound knows it without asking where the
+    meeting is (it holds for any placement of the same meetings)."""
+    day = date(2020, 6, 3)
+    conf = conference(
+        start=day,
+        end=day,
+        calendar=calendar(max_events_per_day=2),
+        participants=[
+            participant("d1", "osn", role="administration", interests={"digital": 3}),
+            participant("d2", "can", role="administration", languages=("tr",)),
+        ],
+        sessions=[session("s1"), session("s2")],
+    )
+    mm = Matchmaking(meetings=(meeting("can", "osn", ("d1", "d2")),), matches=(), impossible=())
+    schedule = solved(conf, mm)
+    assert "pm-can-osn" in schedule.events_by_id
+    assert schedule.objective == 3
+    assert schedule.bound == 3
+    assert schedule.status == "OPTIMAL"

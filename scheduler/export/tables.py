@@ -161,7 +161,8 @@ def report(
 ) -> dict[str, Any]:
     """report.json: how good the schedule is and how sure the solver is of it.
 
-    ``objective`` and ``bound`` are attended weight (Σ w) with the placed meetings held fixed;
+    ``objective`` and ``bound`` are attended weight (Σ w); the bound holds for every
+    schedule with the same meetings, wherever they are placed;
     ``gap`` = (bound − objective) / bound. Beyond the contract's keys it adds the counts an
     organiser asks first (sessions, partner meetings, new contacts, unscheduled) and the
     worst-off city.

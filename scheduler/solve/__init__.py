@@ -5,6 +5,7 @@ events        sessions and meetings with their allowed starts, or why they have 
 greedy        phase 1: a quick placement, improved by re-insertion
 placement     phase 1: the CP-SAT model, when the greedy leaves events out
 improve       phase 1: local search on the real attended weight
+rearrange     phase 1: CP-SAT moves several events at once when the local search is stuck
 attendance    phase 2: who attends (exact per person and day, capacities repaired,
               CP-SAT polish and the fairness stage when capacities bind)
 bound         a proven upper bound on the attended weight for any schedule
@@ -35,6 +36,7 @@ from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.improve import LocalSearch
 from scheduler.solve.placement import PlacementModel, PlacementResult
+from scheduler.solve.rearrange import Rearranger
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,10 @@ MAX_ATTENDANCE_PAIRS = 250_000
 PLACEMENT_SHARE = 0.85
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
 DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
+REARRANGE_SECONDS = 10.0  # CP-SAT time for one rearrangement (rearrange.py)
+# in deterministic mode, the rearrangements' CP-SAT work (deterministic time) is at most
+# this share of the time limit
+DETERMINISTIC_REARRANGE_SHARE = 0.4
 
 
 @dataclass
@@ -132,7 +138,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     )
 
     placeable_sessions = [e for e in placeable if e.is_session]
-    bounds: dict[tuple[tuple[str, int], ...], int] = {}
+    bounds: dict[tuple[str, ...], int] = {}
 
     def attend(result: PlacementResult) -> _Outcome:
         days, host_weight = person_days(conference, grid, events, result.starts, wants)
@@ -149,15 +155,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         plan = assign(conference, events, days, wanted_by_city, host_by_city)
         objective = host_weight + plan_weight(days, plan)
         sessions = [events[eid] for eid in sorted(result.starts) if events[eid].is_session]
-        meetings = {eid: c for eid, c in result.starts.items() if not events[eid].is_session}
-        key = tuple(sorted(meetings.items()))
-        if key not in bounds:
-            # the bound depends only on the meetings: every session that can be placed
-            # counts, wherever it might go
-            bounds[key] = attendance_bound(
-                conference, grid, placeable_sessions, meetings, events, wants
+        meetings = tuple(sorted(eid for eid in result.starts if not events[eid].is_session))
+        if meetings not in bounds:
+            # the bound depends only on which meetings take place, not where: every
+            # session that can be placed counts, wherever it might go
+            bounds[meetings] = attendance_bound(
+                conference, grid, placeable_sessions, [events[m] for m in meetings], wants
             )
-        bound = bounds[key]
+        bound = bounds[meetings]
         kinds = [events[eid].kind for eid in result.starts]
         rank = (
             kinds.count("partner_meeting"),
@@ -220,10 +225,26 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             consider(dict(placer.placed))
             last_report[0] = clock.monotonic()
 
+        rearranger = Rearranger(search, options.seed)
+        rearrange_work = options.time_limit * DETERMINISTIC_REARRANGE_SHARE
+
+        def rearrange() -> bool:
+            if options.deterministic:
+                # no clock: CP-SAT's own measure of work, about a second per unit
+                seconds = min(REARRANGE_SECONDS, rearrange_work - rearranger.work)
+                if seconds < 0.5:
+                    return False
+            else:
+                seconds = min(REARRANGE_SECONDS, placement_deadline - clock.monotonic())
+                if seconds < 0.5:
+                    return False
+            return rearranger.step(seconds, options.workers, options.seed, options.deterministic)
+
         starts = search.run(
             deadline=placement_deadline,
             max_passes=DETERMINISTIC_PASSES if options.deterministic else None,
             notify=after_pass,
+            rearrange=rearrange,
         )
         consider(starts)
 

@@ -1,13 +1,12 @@
-"""A proven upper bound on the attended weight, valid for EVERY schedule with the
-placed meetings held fixed: any placement of any subset of the sessions that can be
-placed at all (those with an allowed start).
+"""A proven upper bound on the attended weight, valid for EVERY schedule that holds the
+meetings the solver placed (wherever they go): any placement of any subset of the
+sessions that can be placed at all (those with an allowed start).
 
 Relaxation (a transportation problem, solved exactly as a min-cost flow):
 - participant p may attend session e only if SOME allowed start of e (any grid start the
-  hosts, window, not_before/not_after and fixed_start allow) keeps p free and clear of
-  p's meetings by the buffer;
-- p takes part in at most Σ over p's local days of (events that fit that day − p's
-  meetings that day) sessions, hosted ones included; events that fit a day are at most
+  hosts, window, not_before/not_after and fixed_start allow) keeps p free;
+- p takes part in at most Σ over p's local days of (events that fit that day) − p's
+  meetings sessions, hosted ones included; events that fit a day are at most
   max_events_per_day and at most what the day's free hours hold;
 - a session takes at most capacity − hosts attendees;
 - a host's own weight on a session they host counts once, using one of their places
@@ -32,21 +31,19 @@ def attendance_bound(
     conference: Conference,
     grid: TimeGrid,
     sessions: list[PlannedEvent],
-    meetings: dict[str, int],
-    events: dict[str, PlannedEvent],
+    meetings: list[PlannedEvent],
     wanted: dict[str, list[tuple[str, int]]],
 ) -> int:
     """The bound described in the module doc. ``sessions`` are all sessions that can be
-    placed; ``meetings`` the placed meetings (id -> start cell)."""
+    placed; ``meetings`` the meetings placed."""
     rules = conference.calendar
     people = conference.participants_by_id
     buffer = rules.buffer_minutes
     g = grid.grid
-    meeting_spans: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for mid, cell in meetings.items():
-        begin = cell * g
-        for pid in events[mid].people:
-            meeting_spans[pid].append((begin, begin + events[mid].duration))
+    meetings_of: dict[str, int] = defaultdict(int)
+    for meeting in meetings:
+        for pid in meeting.people:
+            meetings_of[pid] += 1
     own: dict[str, list[int]] = defaultdict(list)  # host -> their w on each hosted session
     for event in sessions:
         for pid in event.people:
@@ -54,10 +51,7 @@ def attendance_bound(
                 w = conference.wanted_weight(people[pid], event.session)
                 if w > 0:
                     own[pid].append(w)
-    shortest = min(
-        [e.duration for e in sessions] + [e.duration for e in events.values()], default=60
-    )
-    cell_minutes = np.arange(grid.cells) * g
+    shortest = min([e.duration for e in sessions] + [e.duration for e in meetings], default=60)
 
     # arcs: participant -> session, where some start keeps them free
     arcs: dict[str, list[tuple[int, int]]] = defaultdict(list)  # pid -> (session index, w)
@@ -65,21 +59,11 @@ def attendance_bound(
     for j, event in enumerate(sessions):
         for pid, w in wanted.get(event.id, []):
             profile = grid.profile(people[pid])
-            spans = meeting_spans.get(pid)
-            if not spans:
-                key = (profile, event.id)
-                ok = reach_cache.get(key)
-                if ok is None:
-                    ok = bool((event.allowed & grid.allowed_starts(profile, event.length)).any())
-                    reach_cache[key] = ok
-            else:
-                starts = event.allowed & grid.allowed_starts(profile, event.length)
-                for begin, end in spans:
-                    clash = (cell_minutes < end + buffer) & (
-                        cell_minutes + event.duration + buffer > begin
-                    )
-                    starts &= ~clash
-                ok = bool(starts.any())
+            key = (profile, event.id)
+            ok = reach_cache.get(key)
+            if ok is None:
+                ok = bool((event.allowed & grid.allowed_starts(profile, event.length)).any())
+                reach_cache[key] = ok
             if ok:
                 arcs[pid].append((j, w))
     if not arcs and not own:
@@ -100,14 +84,11 @@ def attendance_bound(
             for free_cell in np.flatnonzero(grid.free_cells(profile) & window).tolist():
                 per_day[grid.local_date(free_cell, zone)] += 1
             day_cells[profile] = per_day
-        taken: dict[object, int] = defaultdict(int)
-        for begin, _end in meeting_spans.get(pid, ()):
-            taken[grid.local_date(begin // g, zone)] += 1
         room = 0
-        for day, count in per_day.items():
+        for count in per_day.values():
             fits = (count * g + buffer) // (shortest + buffer)
-            room += max(0, min(rules.max_events_per_day, fits) - taken.get(day, 0))
-        limit[pid] = room
+            room += min(rules.max_events_per_day, fits)
+        limit[pid] = max(0, room - meetings_of.get(pid, 0))
 
     flow = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, 1

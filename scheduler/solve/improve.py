@@ -27,6 +27,7 @@ from scheduler.solve.greedy import GreedyPlacer
 BEST_BY_ESTIMATE = 8
 AT_RANDOM = 8
 STALE_PASSES = 3
+REARRANGE_TRIES = 3  # neighbourhoods tried at a local optimum before a shake
 
 
 class LocalSearch:
@@ -48,15 +49,20 @@ class LocalSearch:
         self.random = random.Random(seed)
         self.wanting: dict[str, list[tuple[str, float]]] = {}
         self.wants_of: dict[str, dict[str, float]] = defaultdict(dict)
+        # the same without the scaling (hosts left out too), for exact models of seats
+        self.wanting_weights: dict[str, list[tuple[str, int]]] = {}
+        self.weights_of: dict[str, dict[str, int]] = defaultdict(dict)
         for sid, rows in wanted.items():
             event = self.events.get(sid)
             if event is None or event.session is None:
                 continue
             seats = event.seats
             scale = 1.0 if seats is None or len(rows) <= seats else seats / len(rows)
-            self.wanting[sid] = [(pid, w * scale) for pid, w in rows if pid not in event.people]
-            for pid, w in self.wanting[sid]:
-                self.wants_of[pid][sid] = w
+            self.wanting_weights[sid] = [(pid, w) for pid, w in rows if pid not in event.people]
+            self.wanting[sid] = [(pid, w * scale) for pid, w in self.wanting_weights[sid]]
+            for pid, w in self.wanting_weights[sid]:
+                self.wants_of[pid][sid] = w * scale
+                self.weights_of[pid][sid] = w
         self.events_of: dict[str, list[str]] = defaultdict(list)
         for eid in sorted(self.events):
             for pid in self.events[eid].people:
@@ -112,10 +118,15 @@ class LocalSearch:
 
     def day_value(self, pid: str, day: int) -> float:
         """The best attended weight of one person on one local day, as placed now."""
+        return self.day_plan(pid, day)[0]
+
+    def day_plan(self, pid: str, day: int) -> tuple[float, list[str]]:
+        """The best attended weight of one person on one local day, as placed now, and
+        the sessions that give it."""
         fixed = self.fixed_spans(pid, day)
         room = self.max_per_day - len(fixed)
         if room <= 0:
-            return 0.0
+            return 0.0, []
         options = []
         for sid, w in self.wants_of.get(pid, {}).items():
             cell = self.placer.placed.get(sid)
@@ -129,9 +140,9 @@ class LocalSearch:
                 continue
             options.append(Option(sid, begin, end, w))  # type: ignore[arg-type]
         if not options:
-            return 0.0
+            return 0.0, []
         options.sort(key=lambda o: (o.end, o.start, o.session))
-        return best_day(PersonDay(pid, "", None, room, options), self.buffer, set())[0]  # type: ignore[arg-type]
+        return best_day(PersonDay(pid, "", None, room, options), self.buffer, set())  # type: ignore[arg-type]
 
     # -- moves --------------------------------------------------------------------------
     def touched(self, eid: str) -> list[str]:
@@ -295,13 +306,20 @@ class LocalSearch:
                 self.set_values({key: self.day_value(*key)})
 
     def run(
-        self, deadline: float, max_passes: int | None, notify: Callable[[], None] | None = None
+        self,
+        deadline: float,
+        max_passes: int | None,
+        notify: Callable[[], None] | None = None,
+        rearrange: Callable[[], bool] | None = None,
     ) -> dict[str, int]:
         """Passes over all movable events until the deadline passes or ``max_passes`` are
-        done (deterministic mode counts passes, not seconds). With the clock, after
-        STALE_PASSES passes in a row without a move, the sessions of one day are shaken
-        up (see ``shake``) and the search goes on from there; the best placement seen is
-        returned."""
+        done (deterministic mode counts passes, not seconds). At a local optimum (with the
+        clock: STALE_PASSES passes in a row without a move) ``rearrange`` moves several
+        events at once (rearrange.py; up to REARRANGE_TRIES neighbourhoods); when that
+        finds nothing, the sessions of one day are shaken up (see ``shake``, not in
+        deterministic mode) and the search goes on from there. A pass after a successful
+        rearrangement does not count against ``max_passes`` (``rearrange`` keeps its own
+        budget). The best placement seen is returned."""
         movable = sorted(
             (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
         )
@@ -333,12 +351,15 @@ class LocalSearch:
             if max_passes is None and clock.monotonic() > deadline:
                 break
             stale = 0 if moved else stale + 1
-            if max_passes is not None:
-                if stale:
-                    break
-            elif stale >= STALE_PASSES:
-                # a local optimum: go on from the best one, shaken
+            if stale and (max_passes is not None or stale >= STALE_PASSES):
+                # a local optimum: go on from the best one, rearranged or else shaken
                 self.restore(best_starts, best_values)
+                if rearrange is not None and any(rearrange() for _ in range(REARRANGE_TRIES)):
+                    stale = 0
+                    passes -= 1
+                    continue
+                if max_passes is not None:
+                    break
                 self.shake(movable)
                 stale = 0
         if self.total() < best_total:
