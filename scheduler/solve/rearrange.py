@@ -30,6 +30,9 @@ from scheduler.solve.improve import LocalSearch
 
 # how many movable events are freed at once (their days' other sessions stay in play)
 FREED = 12
+# up to this many movable events, a rearrangement frees them all (CP-SAT then often
+# proves the optimum of the local search's measure: bench/bench_exact.py)
+WHOLE_PROBLEM = 50
 # the local search's weights (seats folded in as a share) as whole numbers for CP-SAT
 WEIGHT_SCALE = 100
 
@@ -54,7 +57,7 @@ class Rearranger:
 
     def pick(self) -> list[str]:
         """A neighbourhood: up to FREED movable events of one or two organiser days, drawn
-        at random (seeded), preferring events that share people."""
+        at random (seeded)."""
         placed = [e for e in self.movable if e in self.placer.placed]
         if not placed:
             return []
@@ -65,7 +68,11 @@ class Rearranger:
         return sorted(pool[:FREED])
 
     def step(self, seconds: float, workers: int, seed: int, deterministic: bool) -> bool:
-        """One neighbourhood: free it, solve, keep the result when it is better."""
+        """One neighbourhood: free it, solve, keep the result when it is better. A small
+        conference is taken whole: every movable event at any of its starts."""
+        placed = [e for e in self.movable if e in self.placer.placed]
+        if 0 < len(placed) <= WHOLE_PROBLEM:
+            return self.rearrange(placed, seconds, workers, seed, deterministic, anywhere=True)
         free = self.pick()
         if not free:
             return False
