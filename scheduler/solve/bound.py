@@ -33,9 +33,12 @@ def attendance_bound(
     sessions: list[PlannedEvent],
     meetings: list[PlannedEvent],
     wanted: dict[str, list[tuple[str, int]]],
+    attending: set[tuple[str, str]] | None = None,
 ) -> int:
     """The bound described in the module doc. ``sessions`` are all sessions that can be
-    placed; ``meetings`` the meetings placed."""
+    placed; ``meetings`` the meetings placed. When ``attending`` is given, it receives
+    the (participant, session) pairs the relaxation's optimum attends (to see where a
+    schedule falls short of it: bench/bench_gap.py)."""
     rules = conference.calendar
     people = conference.participants_by_id
     buffer = rules.buffer_minutes
@@ -96,6 +99,7 @@ def attendance_bound(
     session_node = {j: 2 + len(person_node) + j for j in range(len(sessions))}
     supply = sum(limit.values())
     tails, heads, caps, costs = [], [], [], []
+    pair_of_arc: dict[int, tuple[str, str]] = {}
 
     def arc(tail: int, head: int, cap: int, cost: int) -> None:
         tails.append(tail)
@@ -107,6 +111,7 @@ def attendance_bound(
     for pid, node in person_node.items():
         arc(source, node, limit[pid], 0)
         for j, w in arcs.get(pid, ()):
+            pair_of_arc[len(tails)] = (pid, sessions[j].id)
             arc(node, session_node[j], 1, -w)
         for w in own.get(pid, ()):
             arc(node, sink, 1, -w)
@@ -125,4 +130,6 @@ def attendance_bound(
     if status != flow.OPTIMAL:
         # fall back to the trivial bound: everyone attends everything reachable
         return sum(w for pid in arcs for _, w in arcs[pid]) + sum(sum(v) for v in own.values())
+    if attending is not None:
+        attending.update(pair for a, pair in pair_of_arc.items() if flow.flow(a) > 0)
     return -int(flow.optimal_cost())
