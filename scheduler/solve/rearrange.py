@@ -13,8 +13,9 @@ those days, under the hard rules of the placement:
 
 Everybody else's attendance stays as it is. CP-SAT maximises the local search's measure
 (attended weight, capacities ignored but sessions with few seats weighted by their share,
-improve.py) over the sessions in play; the result is then re-checked with the placer's hard rules and taken
-only when the local search's own measure rises (never a step back).
+improve.py) over the sessions in play; the result is then re-checked with the placer's
+hard rules and taken only when that measure rises (never a step back). A small
+conference is taken whole (``WHOLE_PROBLEM``).
 """
 
 from __future__ import annotations
