@@ -33,6 +33,7 @@ def run(cities: int, participants: int, sessions: int, seed: int, limit: float, 
     from scheduler.load import load_conference
     from scheduler.matchmaking import match
     from scheduler.solve import SolveOptions, solve
+    from scheduler.solve.attendance import person_days
     from scheduler.solve.availability import TimeGrid
     from scheduler.solve.events import plan_events, wanted
     from scheduler.solve.improve import LocalSearch
@@ -66,8 +67,11 @@ def run(cities: int, participants: int, sessions: int, seed: int, limit: float, 
     placer = model.placer(wants, grid.grid)
     for event in schedule.events:
         placer.put(event.event_id, round(grid.cell_at(event.start)))
+    # hosts' weight on their own sessions: the same for every placement of all sessions
+    _days, hosts_own = person_days(
+        conference, grid, {e.id: e for e in planned}, dict(placer.placed), wants
+    )
     search = LocalSearch(conference, placer, wants, seed)
-    hosts_own = schedule.objective - search.total()  # hosts' weight on their own sessions
     rearranger = Rearranger(search, seed)
     movable = sorted(e.id for e in planned if e.fixed_cell is None and e.id in placer.placed)
     started = time.monotonic()

@@ -229,15 +229,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         rearrange_work = options.time_limit * DETERMINISTIC_REARRANGE_SHARE
 
         def rearrange() -> bool:
+            # without the clock, CP-SAT's own measure of work (about a second per unit)
             if options.deterministic:
-                # no clock: CP-SAT's own measure of work, about a second per unit
-                seconds = min(REARRANGE_SECONDS, rearrange_work - rearranger.work)
-                if seconds < 0.5:
-                    return False
+                left = rearrange_work - rearranger.work
             else:
-                seconds = min(REARRANGE_SECONDS, placement_deadline - clock.monotonic())
-                if seconds < 0.5:
-                    return False
+                left = placement_deadline - clock.monotonic()
+            seconds = min(REARRANGE_SECONDS, left)
+            if seconds < 0.5:
+                return False
             return rearranger.step(seconds, options.workers, options.seed, options.deterministic)
 
         starts = search.run(

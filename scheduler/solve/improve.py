@@ -49,20 +49,15 @@ class LocalSearch:
         self.random = random.Random(seed)
         self.wanting: dict[str, list[tuple[str, float]]] = {}
         self.wants_of: dict[str, dict[str, float]] = defaultdict(dict)
-        # the same without the scaling (hosts left out too), for exact models of seats
-        self.wanting_weights: dict[str, list[tuple[str, int]]] = {}
-        self.weights_of: dict[str, dict[str, int]] = defaultdict(dict)
         for sid, rows in wanted.items():
             event = self.events.get(sid)
             if event is None or event.session is None:
                 continue
             seats = event.seats
             scale = 1.0 if seats is None or len(rows) <= seats else seats / len(rows)
-            self.wanting_weights[sid] = [(pid, w) for pid, w in rows if pid not in event.people]
-            self.wanting[sid] = [(pid, w * scale) for pid, w in self.wanting_weights[sid]]
-            for pid, w in self.wanting_weights[sid]:
-                self.wants_of[pid][sid] = w * scale
-                self.weights_of[pid][sid] = w
+            self.wanting[sid] = [(pid, w * scale) for pid, w in rows if pid not in event.people]
+            for pid, w in self.wanting[sid]:
+                self.wants_of[pid][sid] = w
         self.events_of: dict[str, list[str]] = defaultdict(list)
         for eid in sorted(self.events):
             for pid in self.events[eid].people:

@@ -262,8 +262,10 @@ class Rearranger:
             for eid in bound_to:
                 if eid in free_set:
                     ok = [c for c in cands[eid] if run[min(c + personal(eid), placer.n)] == run[c]]
+                    if not ok:
+                        return False  # cannot happen: where it is now is clear of them
                     model.add_linear_expression_in_domain(
-                        start[eid], cp_model.Domain.from_values(ok or [-1])
+                        start[eid], cp_model.Domain.from_values(ok)
                     )
             for i, a in enumerate(bound_to):
                 for b in bound_to[i + 1 :]:
