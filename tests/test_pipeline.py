@@ -19,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import pipeline
+from scheduler import cli, pipeline, review
 from scheduler.check import check_outputs
-from scheduler.cli import main
 from scheduler.errors import UserError
 from scheduler.export.tables import table_frames
 from scheduler.generate import generate
@@ -106,18 +105,18 @@ def test_run_publishes_every_output_and_they_pass_the_check(
 
 def test_read_outputs_gives_the_tables_of_the_run(published: pipeline.Result) -> None:
     assert published.folder is not None
-    frames = pipeline.read_outputs(published.folder)
+    frames = review.read_outputs(published.folder)
     assert set(frames) == {"schedule", "attendance", "matches", "unscheduled"}
     assert frames["schedule"]["event_id"].tolist() == [
         e.event_id for e in published.schedule.events
     ]
     assert len(frames["attendance"]) == len(published.schedule.attendance)
-    for name, frame in pipeline.tables(published).items():
+    for name, frame in review.tables(published).items():
         assert frame.equals(frames[name]), name
 
 
 def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
-    table = pipeline.compare(published, published, names=("sample", "again"))
+    table = review.compare(published, published, names=("sample", "again"))
     assert list(table.columns) == ["sample", "again"]
     for measure in ("events placed", "satisfaction", "worst city", "gap", "bound"):
         assert table.loc[measure, "sample"] == table.loc[measure, "again"]
@@ -127,7 +126,7 @@ def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
 def test_the_end_of_run_summary_names_what_organisers_look_at(
     published: pipeline.Result,
 ) -> None:
-    text = "\n".join(pipeline.report_lines(published))
+    text = "\n".join(cli.report_lines(published))
     schedule = published.schedule
     assert f"events placed            {len(schedule.events)} " in text
     for measure in ("partner meetings placed", "new contacts placed", "worst city", "unscheduled"):
@@ -141,7 +140,7 @@ def test_progress_in_a_log_is_a_plain_line_per_phase_not_per_report() -> None:
     from scheduler.solve import Progress
 
     log = io.StringIO()  # not a terminal
-    line = pipeline._ProgressLine(log)
+    line = cli._ProgressLine(log)
     for objective in (10, 11, 12):
         line.progress(Progress("placement", objective, 20, 1.0))
     line.progress(Progress("attendance", 15, 20, 65.0))
@@ -165,7 +164,7 @@ def test_invalid_inputs_leave_the_outputs_byte_identical(
     sessions.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     before = snapshot(earlier_outputs)
 
-    code = main(["run", str(broken), "--out", str(earlier_outputs), "--time-limit", "5"])
+    code = cli.main(["run", str(broken), "--out", str(earlier_outputs), "--time-limit", "5"])
 
     assert code == 2
     assert "sessions.csv" in capsys.readouterr().err
@@ -336,7 +335,7 @@ def test_wanted_sessions_say_why_each_wanted_session_is_missed() -> None:
     )
     frames = table_frames(conf, Matchmaking((), (), ()), schedule)
 
-    wants = pipeline.wanted_sessions(conf, frames).set_index(["participant_id", "session_id"])
+    wants = review.wanted_sessions(conf, frames).set_index(["participant_id", "session_id"])
 
     why = wants["why_missed"].to_dict()
     assert why[("ana", "s1")] == "" and bool(wants.loc[("ana", "s1"), "attended"])
