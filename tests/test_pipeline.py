@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -116,11 +117,23 @@ def test_read_outputs_gives_the_tables_of_the_run(published: pipeline.Result) ->
 
 
 def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
-    table = review.compare(published, published, names=("sample", "again"))
-    assert list(table.columns) == ["sample", "again"]
-    for measure in ("events placed", "satisfaction", "worst city", "gap", "bound"):
-        assert table.loc[measure, "sample"] == table.loc[measure, "again"]
-    assert table.loc["events placed", "sample"] == len(published.schedule.events)
+    # a second, different run: the same conference with one session less
+    conf = replace(published.conference, sessions=published.conference.sessions[:-1])
+    matchmaking = pipeline.match(conf)
+    schedule = pipeline.solve(conf, matchmaking, time_limit=5, deterministic=True)
+    assert pipeline.check(conf, matchmaking, schedule) == []
+    smaller = pipeline.Result(conf, matchmaking, schedule)
+
+    table = review.compare(published, smaller, names=("as planned", "one session less"))
+
+    assert list(table.columns) == ["as planned", "one session less"]
+    # each column holds its own run's numbers, in the order given
+    assert table["as planned"].to_dict() == review.summary(published)
+    assert table["one session less"].to_dict() == review.summary(smaller)
+    total = len(published.conference.sessions)
+    assert table.loc["sessions placed", "as planned"].endswith(f" of {total}")
+    assert table.loc["sessions placed", "one session less"].endswith(f" of {total - 1}")
+    assert table.loc["events placed", "one session less"] == len(schedule.events)
 
 
 def test_the_end_of_run_summary_names_what_organisers_look_at(
@@ -221,11 +234,32 @@ def big_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def start_run(inputs: Path, out: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+# `scheduler run` that stops in the middle of writing the outputs (tables and calendars
+# written, agendas not yet) until a signal arrives: Ctrl-C at a known point, no sleeping.
+PAUSE_MID_WRITE = """
+import signal, sys
+import scheduler.export.agendas as agendas
+write_agendas = agendas.write_agendas
+def paused(*args, **kwargs):
+    print("paused mid-write", file=sys.stderr, flush=True)
+    signal.pause()
+    return write_agendas(*args, **kwargs)
+agendas.write_agendas = paused
+from scheduler.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+END = ""  # put into the queue when the child's stderr is closed
+
+
+def start_run(
+    inputs: Path, out: Path, *, pause_mid_write: bool = False
+) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     """`scheduler run` in a child process, its stderr lines arriving in a queue."""
+    command = ["-c", PAUSE_MID_WRITE] if pause_mid_write else ["-m", "scheduler.cli"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "run", str(inputs), "--out", str(out)]
-        + ["--time-limit", "60"],
+        [sys.executable, *command, "run", str(inputs), "--out", str(out)] + ["--time-limit", "60"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -240,6 +274,7 @@ def start_run(inputs: Path, out: Path) -> tuple[subprocess.Popen[str], queue.Que
         assert process.stderr is not None
         for line in process.stderr:
             lines.put(line)
+        lines.put(END)
 
     threading.Thread(target=read, daemon=True).start()
     return process, lines
@@ -252,41 +287,53 @@ def wait_for(lines: queue.Queue[str], text: str, seen: list[str], seconds: float
             line = lines.get(timeout=deadline - time.monotonic())
         except queue.Empty:
             break
+        if line == END:
+            break
         seen.append(line)
         if text in line:
             return
     pytest.fail(f"never saw {text!r}; stderr so far:\n{''.join(seen)}")
 
 
+def rest_of(lines: queue.Queue[str]) -> list[str]:
+    """The lines still to come, up to the end of the child's stderr."""
+    rest = []
+    while (line := lines.get(timeout=30)) != END:
+        rest.append(line)
+    return rest
+
+
 @pytest.mark.parametrize(
-    ("moment", "delay", "stop"),
+    ("moment", "stop"),
     [
         # the solver's first progress line: mid-solve
-        ("attended weight", 0.0, signal.SIGINT),
-        # calendars and agendas half written
-        ("writing outputs", 1.0, signal.SIGINT),
+        ("attended weight", signal.SIGINT),
+        # tables and calendars written, agendas not yet
+        ("paused mid-write", signal.SIGINT),
         # a job scheduler ending the run is treated like Ctrl-C
-        ("attended weight", 0.0, signal.SIGTERM),
+        ("attended weight", signal.SIGTERM),
     ],
     ids=["ctrl-c-mid-solve", "ctrl-c-mid-write", "sigterm-mid-solve"],
 )
 def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
-    big_inputs: Path, earlier_outputs: Path, moment: str, delay: float, stop: signal.Signals
+    big_inputs: Path, earlier_outputs: Path, moment: str, stop: signal.Signals
 ) -> None:
     before = snapshot(earlier_outputs)
-    process, lines = start_run(big_inputs, earlier_outputs)
+    mid_write = moment == "paused mid-write"
+    process, lines = start_run(big_inputs, earlier_outputs, pause_mid_write=mid_write)
     seen: list[str] = []
     try:
         wait_for(lines, moment, seen)
-        time.sleep(delay)
+        if mid_write:  # the new version is half written beside the old one
+            temp = earlier_outputs.with_name(f".{earlier_outputs.name}-tmp-{process.pid}")
+            assert (temp / "schedule.csv").is_file() and (temp / "calendars").is_dir()
+            assert not (temp / "agendas").exists()
         process.send_signal(stop)
         code = process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    time.sleep(0.2)  # let the reader thread collect the last lines
-    while not lines.empty():
-        seen.append(lines.get())
+    seen += rest_of(lines)
     assert code == 130, "".join(seen)
     assert "interrupted" in "".join(seen)
     assert snapshot(earlier_outputs) == before
