@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from scheduler.errors import UserError
 from scheduler.model import (
     EVENT_LANGUAGES,
     INTERPRETED,
@@ -699,15 +698,11 @@ def check_outputs(inputs: Path, outputs: Path) -> list[str]:
     unscheduled.csv and report.json, and returns every violation (empty: all good).
     Raises UserError when a folder is missing or the inputs are invalid.
     """
-    from scheduler.load import load_conference
     from scheduler.matchmaking import match
+    from scheduler.pipeline import load, require_folder
 
-    inputs, outputs = Path(inputs), Path(outputs)
-    if not inputs.is_dir():
-        raise UserError(f"the input folder {inputs} does not exist")
-    if not outputs.is_dir():
-        raise UserError(f"the output folder {outputs} does not exist")
-    conference, _warnings = load_conference(inputs)
+    outputs = require_folder(outputs, "output")
+    conference, _warnings = load(inputs)
     return check_written(conference, match(conference), outputs)
 
 

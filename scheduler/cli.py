@@ -240,6 +240,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         participants=args.participants,
         sessions=args.sessions,
         seed=args.seed,
+        force=args.force,
     )
     print(f"wrote a synthetic conference to {args.out}")
     return 0
@@ -320,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--participants", type=int, required=True, help="number of participants")
     generate.add_argument("--sessions", type=int, required=True, help="number of sessions")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    generate.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty, overwriting files of the same names",
+    )
     generate.set_defaults(func=_cmd_generate)
     return parser
 
@@ -335,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was changed in the output folder", file=sys.stderr)
         return 130
+    except OSError as error:  # what the system refuses: permissions, a full disk, ...
+        where = f": {error.filename}" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from scheduler.errors import UserError
 from scheduler.model import Conference, Matchmaking, Schedule
 
 if TYPE_CHECKING:
+    from scheduler.publish import Claim
     from scheduler.solve import Progress
 
 
@@ -70,10 +71,19 @@ def load(inputs: Path) -> tuple[Conference, list[str]]:
     """Read and validate an input folder; raises InputErrors listing every problem."""
     from scheduler.load import load_conference
 
-    inputs = Path(inputs)
-    if not inputs.is_dir():
-        raise UserError(f"the input folder {inputs} does not exist")
+    inputs = require_folder(inputs, "input")
     return load_conference(inputs)
+
+
+def require_folder(folder: Path | str, what: str) -> Path:
+    """``folder`` as a Path when it is an existing folder; else a UserError saying what it
+    is instead (``what``: "input", "output")."""
+    folder = Path(folder)
+    if folder.is_dir():
+        return folder
+    if folder.exists():
+        raise UserError(f"{folder} is a file, not an {what} folder")
+    raise UserError(f"the {what} folder {folder} does not exist")
 
 
 def match(conference: Conference) -> Matchmaking:
@@ -129,15 +139,21 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
     """Publish a run into ``folder``: tables, calendars and invites, agendas.
 
     Written into a temporary sibling folder first and checked (the written tables against
-    every rule); then the old folder is moved aside, the new one moved in, the old one
-    deleted. On any failure or Ctrl-C the temporary folder is removed and ``folder`` is
+    every rule); then swapped in (see `scheduler.publish`: only a folder of this tool's
+    own is replaced, one run at a time). On any failure or Ctrl-C ``folder`` is
     untouched. ``stamp`` (default: now, UTC) is every calendar's DTSTAMP.
     """
+    from scheduler.publish import claimed
+
+    with claimed(folder) as claim:
+        return _publish(result, claim, stamp)
+
+
+def _publish(result: Result, claim: Claim, stamp: datetime | None) -> Path:
     from scheduler.check import check_written
     from scheduler.export.agendas import write_agendas
     from scheduler.export.ical import write_calendars
     from scheduler.export.tables import write_tables
-    from scheduler.publish import publish
 
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
@@ -150,7 +166,7 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
         if violations:
             raise ScheduleRejected(violations)
 
-    return publish(folder, write)
+    return claim.publish(write)
 
 
 @contextmanager
@@ -190,7 +206,7 @@ def run(
     stage in words, ``progress`` gets the solver's reports. The calendars' DTSTAMP is
     ``stamp``, else now, or for deterministic runs `deterministic_stamp`.
     """
-    from scheduler.publish import refuse_foreign_folder
+    from scheduler.publish import claimed
 
     began = time.monotonic()
     say = step or (lambda _text: None)
@@ -198,30 +214,35 @@ def run(
     conference, warnings = load(inputs)
     for warning in warnings:
         say(f"warning: {warning}")
-    refuse_foreign_folder(Path(out).absolute())  # before a long solve, not after it
-    say(
-        f"{len(conference.cities)} cities, {len(conference.participants)} participants, "
-        f"{len(conference.sessions)} sessions; matching cities ..."
-    )
-    matchmaking = match(conference)
-    say(f"{len(matchmaking.meetings)} meetings to place; solving (time limit {time_limit:g} s) ...")
-    schedule = solve(
-        conference,
-        matchmaking,
-        time_limit=time_limit,
-        seed=seed,
-        deterministic=deterministic,
-        progress=progress,
-    )
-    say("checking the schedule against every rule ...")
-    violations = check(conference, matchmaking, schedule)
-    if violations:
-        raise ScheduleRejected(violations)
-    result = Result(conference, matchmaking, schedule, tuple(warnings))
-    say(f"writing outputs to {out} ...")
-    if stamp is None and deterministic:
-        stamp = deterministic_stamp(conference)
-    folder = export(result, out, stamp=stamp)
+    # claimed before a long solve: a folder in the way, or another run writing into it,
+    # is said now, not after it
+    with claimed(out) as claim:
+        say(
+            f"{len(conference.cities)} cities, {len(conference.participants)} participants, "
+            f"{len(conference.sessions)} sessions; matching cities ..."
+        )
+        matchmaking = match(conference)
+        say(
+            f"{len(matchmaking.meetings)} meetings to place; solving "
+            f"(time limit {time_limit:g} s) ..."
+        )
+        schedule = solve(
+            conference,
+            matchmaking,
+            time_limit=time_limit,
+            seed=seed,
+            deterministic=deterministic,
+            progress=progress,
+        )
+        say("checking the schedule against every rule ...")
+        violations = check(conference, matchmaking, schedule)
+        if violations:
+            raise ScheduleRejected(violations)
+        result = Result(conference, matchmaking, schedule, tuple(warnings))
+        say(f"writing outputs to {claim.folder} ...")
+        if stamp is None and deterministic:
+            stamp = deterministic_stamp(conference)
+        folder = _publish(result, claim, stamp)
     return Result(
         conference,
         matchmaking,

@@ -56,11 +56,13 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def leftovers(out: Path) -> list[str]:
-    """Temporary or set-aside siblings of an output folder (there must be none)."""
+    """Temporary or set-aside siblings of an output folder, or its lock (there must be
+    none once a run has ended)."""
     return sorted(
         p.name
         for p in out.parent.iterdir()
-        if p.name.startswith((f"{out.name}.", f".{out.name}-")) or "-tmp-" in p.name
+        if p.name.startswith((f"{out.name}.", f".{out.name}-", f".{out.name}."))
+        or "-tmp-" in p.name
     )
 
 
@@ -201,10 +203,12 @@ def test_export_tidies_what_a_killed_run_left_behind(
 ) -> None:
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()  # its pid now belongs to no process
-    for kind in ("tmp", "old"):
-        stale = earlier_outputs.with_name(f".{earlier_outputs.name}-{kind}-{finished.pid}")
-        stale.mkdir()
-        (stale / "report.json").write_text("{}", encoding="utf-8")
+    # killed mid-write: a half-written folder; killed mid-swap: the previous outputs set aside
+    half_written = earlier_outputs.with_name(f".{earlier_outputs.name}-tmp-{finished.pid}")
+    half_written.mkdir()
+    (half_written / "schedule.csv").write_text("event_id\n", encoding="utf-8")
+    set_aside = earlier_outputs.with_name(f".{earlier_outputs.name}-old-{finished.pid}")
+    shutil.copytree(earlier_outputs, set_aside)
     pipeline.export(published, earlier_outputs)
     assert leftovers(earlier_outputs) == []
     assert (earlier_outputs / "schedule.csv").is_file()
@@ -254,7 +258,7 @@ END = ""  # put into the queue when the child's stderr is closed
 
 
 def start_run(
-    inputs: Path, out: Path, *, pause_mid_write: bool = False
+    inputs: Path, out: Path, *, pause_mid_write: bool = False, time_limit: float = 60
 ) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     """`scheduler run` in a child process, its stderr lines arriving in a queue."""
     command = ["-c", PAUSE_MID_WRITE] if pause_mid_write else ["-m", "scheduler.cli"]
@@ -320,7 +324,11 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
 ) -> None:
     before = snapshot(earlier_outputs)
     mid_write = moment == "paused mid-write"
-    process, lines = start_run(big_inputs, earlier_outputs, pause_mid_write=mid_write)
+    # mid-solve: a long time limit, so the solve is still running when the signal comes
+    time_limit = 5 if mid_write else 60
+    process, lines = start_run(
+        big_inputs, earlier_outputs, pause_mid_write=mid_write, time_limit=time_limit
+    )
     seen: list[str] = []
     try:
         wait_for(lines, moment, seen)
