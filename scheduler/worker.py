@@ -8,11 +8,17 @@ KeyboardInterrupt, the child is ended and nothing is written.
 The parent sends one request (conference, matchmaking, options) over a pipe; the child
 answers with any number of ``("progress", Progress)`` messages and then one ``("done",
 Schedule)`` or ``("error", exception)``.
+
+The child ends with its parent, silently: on Linux the kernel kills it when the parent
+dies (``prctl(PR_SET_PDEATHSIG)``); everywhere a watcher thread ends it when the request
+pipe reaches its end (the parent closed it or died) or its parent pid changes; and a
+reply that finds nobody listening (BrokenPipeError) ends it without a traceback.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -40,34 +46,7 @@ def solve_in_child(
 ) -> Schedule:
     """Solve in a fresh child process; ``progress`` is called here, in this process, with
     each report of the solver. Ends the child on any exception here (Ctrl-C included)."""
-    import scheduler
-
-    # A fresh interpreter (not fork: the solver runs threads; not multiprocessing's spawn:
-    # it would re-run the caller's script). Requests and replies travel over two pipes.
-    to_child_read, to_child_write = os.pipe()
-    from_child_read, from_child_write = os.pipe()
-    package_root = str(Path(scheduler.__file__).resolve().parent.parent)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            (
-                "from scheduler.worker import child_main; "
-                f"child_main({to_child_read}, {from_child_write})"
-            ),
-        ],
-        pass_fds=(to_child_read, from_child_write),
-        env=env,
-        # Its own session: Ctrl-C on a terminal reaches only this process, which decides
-        # what it means and ends the child.
-        start_new_session=True,
-    )
-    os.close(to_child_read)
-    os.close(from_child_write)
-    requests = Connection(to_child_write, readable=False)
-    replies = Connection(from_child_read, writable=False)
+    child, requests, replies = start_child()
     try:
         requests.send((conference, matchmaking, time_limit, seed, deterministic))
         while True:
@@ -94,34 +73,111 @@ def solve_in_child(
         child.wait()
 
 
-def child_main(requests_fd: int, replies_fd: int) -> None:
-    """The child's side: read the request, solve, send progress reports and the schedule
-    (or the error)."""
-    from scheduler.solve import SolveOptions
-    from scheduler.solve import solve as _solve
+def start_child() -> tuple[subprocess.Popen[bytes], Connection, Connection]:
+    """Start the solver's child process: (the process, the request pipe to it, the reply
+    pipe from it). The child ends by itself when this process dies or closes the request
+    pipe."""
+    import scheduler
 
+    # A fresh interpreter (not fork: the solver runs threads; not multiprocessing's spawn:
+    # it would re-run the caller's script). Requests and replies travel over two pipes.
+    to_child_read, to_child_write = os.pipe()
+    from_child_read, from_child_write = os.pipe()
+    package_root = str(Path(scheduler.__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_root, env.get("PYTHONPATH")]))
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "from scheduler.worker import child_main; "
+                f"child_main({to_child_read}, {from_child_write}, {os.getpid()})"
+            ),
+        ],
+        pass_fds=(to_child_read, from_child_write),
+        env=env,
+        # Its own session: Ctrl-C on a terminal (or a hang-up) reaches only this process,
+        # which decides what it means and ends the child.
+        start_new_session=True,
+    )
+    os.close(to_child_read)
+    os.close(from_child_write)
+    return (
+        child,
+        Connection(to_child_write, readable=False),
+        Connection(from_child_read, writable=False),
+    )
+
+
+def child_main(requests_fd: int, replies_fd: int, parent: int) -> None:
+    """The child's side: read the request, solve, send progress reports and the schedule
+    (or the error). Ends at once, silently, when the parent is gone."""
+    _end_with_parent(parent)
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)
-    conference, matchmaking, time_limit, seed, deterministic = requests.recv()
-    requests.close()
+    try:
+        request = requests.recv()
+    except (EOFError, OSError):
+        os._exit(0)  # the parent is gone before asking anything
+    threading.Thread(target=_watch_parent, args=(requests, parent), daemon=True).start()
     lock = threading.Lock()  # the solver may report from its own threads
 
     def send(message: tuple[str, Any]) -> None:
-        with lock:
-            replies.send(message)
+        try:
+            with lock:
+                replies.send(message)
+        except OSError:  # BrokenPipeError and kin: nobody is listening any more
+            os._exit(0)
 
-    options = SolveOptions(
-        time_limit=time_limit,
-        seed=seed,
-        deterministic=deterministic,
-        progress=lambda p: send(("progress", p)),
-    )
     try:
-        send(("done", _solve(conference, matchmaking, options)))
+        send(("done", _solve(request, lambda p: send(("progress", p)))))
     except BaseException as error:  # noqa: BLE001 - every failure must reach the parent
         send(("error", _portable(error)))
-    finally:
-        replies.close()
+    os._exit(0)  # no clean-up of CP-SAT's threads, no message at exit: the work is sent
+
+
+def _solve(request: tuple[Any, ...], progress: Callable[[Progress], None]) -> Schedule:
+    from scheduler.solve import SolveOptions
+    from scheduler.solve import solve as solve_conference
+
+    conference, matchmaking, time_limit, seed, deterministic = request
+    options = SolveOptions(
+        time_limit=time_limit, seed=seed, deterministic=deterministic, progress=progress
+    )
+    return solve_conference(conference, matchmaking, options)
+
+
+# Linux's prctl option: the signal this process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel kill this process when its parent dies (Linux); elsewhere
+    `_watch_parent` notices. Also ends at once if the parent died already."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # the watcher thread still notices
+    if os.getppid() != parent:
+        os._exit(0)
+
+
+def _watch_parent(requests: Connection, parent: int) -> None:
+    """End this process when the parent is gone: the request pipe reaches its end (the
+    parent closed it or died), or the parent's pid changes (re-parented to init)."""
+    while True:
+        try:
+            if requests.poll(1.0):
+                requests.recv()  # the parent sends nothing more: only EOF can come
+        except (EOFError, OSError):
+            os._exit(0)
+        if os.getppid() != parent:
+            os._exit(0)
 
 
 def _portable(error: BaseException) -> BaseException:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from scheduler import cli, pipeline, review
+from scheduler import cli, pipeline, review, worker
 from scheduler.check import check_outputs
 from scheduler.errors import UserError
 from scheduler.export.tables import table_frames
@@ -346,6 +346,95 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
     assert "interrupted" in "".join(seen)
     assert snapshot(earlier_outputs) == before
     assert leftovers(earlier_outputs) == []
+
+
+# --- the solver's child process ends with its parent -------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of a process's children (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the child in /proc")
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGHUP], ids=["sigkill", "sighup"])
+def test_the_solver_process_ends_silently_when_the_run_is_killed(
+    big_inputs: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    process, lines = start_run(big_inputs, tmp_path / "outputs")
+    seen: list[str] = []
+    try:
+        wait_for(lines, "attended weight", seen)  # the solver child is at work
+        (solver,) = children_of(process.pid)
+        process.send_signal(stop)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.monotonic() + 5
+    while not gone(solver) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert gone(solver), "the solver process outlived the run by 5 seconds"
+    finally:
+        if not gone(solver):
+            os.kill(solver, signal.SIGKILL)
+    # the child shares the run's stderr: after the kill nothing more was written
+    assert rest_of(lines) == []
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_the_solver_process_ends_when_the_request_pipe_closes(
+    published: pipeline.Result, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The portable fallback, without the kernel's help: the parent is alive, but the pipe
+    it would talk through has reached its end."""
+    child, requests, replies = worker.start_child()
+    try:
+        requests.send((published.conference, published.matchmaking, 60.0, 0, False))
+        assert replies.recv()[0] == "progress"  # at work
+        requests.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        replies.close()
+    assert capfd.readouterr().err == ""
+
+
+def test_the_solver_process_says_nothing_when_nobody_listens(
+    published: pipeline.Result, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Its replies find a closed pipe (BrokenPipeError): it ends without a traceback."""
+    child, requests, replies = worker.start_child()
+    try:
+        replies.close()
+        requests.send((published.conference, published.matchmaking, 2.0, 0, False))
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        requests.close()
+    assert capfd.readouterr().err == ""
 
 
 # --- why a participant misses a session they want ---------------------------------------
