@@ -688,6 +688,7 @@ REPORT_FIELDS = (
     "meetings_scheduled",
     "violations",
 )
+_NUMBER_COLUMNS = ("room", "attendees", "score")
 _UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -823,11 +824,17 @@ def _read_table(
                 if None in row or any(row[c] is None for c in columns):
                     violations.append(f"{path.name}, row {reader.line_num}: wrong number of cells")
                     continue
-                rows.append({c: row[c] for c in columns})
+                rows.append({c: _cell_text(c, row[c]) for c in columns})
             return rows
     except UnicodeDecodeError:
         violations.append(f"{path.name} is not UTF-8")
         return None
+
+
+def _cell_text(column: str, cell: str) -> str:
+    """The text of a written cell: text cells that would start like a spreadsheet formula
+    (or with ') are written with one leading ' (docs/workflow.md); numbers as they are."""
+    return cell if column in _NUMBER_COLUMNS else cell.removeprefix("'")
 
 
 def _read_report(path: Path, violations: list[str]) -> dict[str, Any] | None:
