@@ -20,11 +20,8 @@ Reading and comparing written runs is `scheduler.review`; the terminal side of a
 
 from __future__ import annotations
 
-import signal
-import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -89,8 +86,9 @@ def require_folder(folder: Path | str, what: str) -> Path:
 def match(conference: Conference) -> Matchmaking:
     """Which cities meet: partner meetings, new contacts and the match table."""
     from scheduler.matchmaking import match as _match
+    from scheduler.worker import keep_ctrl_c
 
-    with _keep_ctrl_c():
+    with keep_ctrl_c():
         return _match(conference)
 
 
@@ -167,22 +165,6 @@ def _publish(result: Result, claim: Claim, stamp: datetime | None) -> Path:
             raise ScheduleRejected(violations)
 
     return claim.publish(write)
-
-
-@contextmanager
-def _keep_ctrl_c() -> Iterator[None]:
-    """Re-install this process's Ctrl-C handler after a CP-SAT call in this process:
-    CP-SAT leaves SIGINT at the system default afterwards, which would kill the process
-    without cleaning up (e.g. in the middle of writing outputs)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    handler = signal.getsignal(signal.SIGINT)
-    try:
-        yield
-    finally:
-        if handler is not None:
-            signal.signal(signal.SIGINT, handler)
 
 
 # --- the whole run ---------------------------------------------------------------------

@@ -13,6 +13,8 @@ The child ends with its parent, silently: on Linux the kernel kills it when the 
 dies (``prctl(PR_SET_PDEATHSIG)``); everywhere a watcher thread ends it when the request
 pipe reaches its end (the parent closed it or died) or its parent pid changes; and a
 reply that finds nobody listening (BrokenPipeError) ends it without a traceback.
+
+CP-SAT calls made in this process (matchmaking's) go through `keep_ctrl_c`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -187,3 +190,19 @@ def _portable(error: BaseException) -> BaseException:
         return UserError(str(error))
     text = "".join(traceback.format_exception(error))
     return RuntimeError(f"the solver failed:\n{text}")
+
+
+@contextmanager
+def keep_ctrl_c() -> Iterator[None]:
+    """Re-install this process's Ctrl-C handler after a CP-SAT call in this process:
+    CP-SAT leaves SIGINT at the system default afterwards, which would kill the process
+    without cleaning up (e.g. in the middle of writing outputs)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    handler = signal.getsignal(signal.SIGINT)
+    try:
+        yield
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)

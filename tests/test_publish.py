@@ -4,7 +4,6 @@ what other commands of the tool keep there, and never deletes a file it did not 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -21,15 +20,7 @@ from scheduler.cli import main
 from scheduler.errors import UserError
 from scheduler.generate import generate
 from tests.conftest import ROOT
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file of a folder by relative path, with a hash of its bytes."""
-    return {
-        str(path.relative_to(folder)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+from tests.test_pipeline import snapshot
 
 
 def hidden_siblings(folder: Path) -> list[str]:
