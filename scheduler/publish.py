@@ -109,7 +109,15 @@ def _written_files(out: Path) -> set[str] | None:
         return None
     if not isinstance(files, list):
         return None
-    return {f for f in files if isinstance(f, str)}
+    # only names inside the folder: a marker edited to list "../x" deletes nothing outside
+    return {
+        f
+        for f in files
+        if isinstance(f, str)
+        and f
+        and not f.startswith("/")
+        and not {"", ".", ".."} & set(f.split("/"))
+    }
 
 
 def _foreign_entries(out: Path) -> list[str]:
@@ -150,7 +158,9 @@ def locked(out: Path) -> Iterator[None]:
         try:
             fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            raise UserError(f"cannot write in {out.parent}: {error.strerror}") from None
+            raise UserError(
+                f"cannot write in {out.parent} ({error.strerror}), so not into {out} either"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -99,6 +99,20 @@ def test_a_file_the_tool_did_not_write_is_named_and_nothing_is_replaced(
     assert hidden_siblings(outputs) == []
 
 
+def test_a_marker_never_makes_the_tool_delete_outside_its_folder(
+    outputs: Path, tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_bytes(b"mine")
+    marker = outputs / publish.MARKER
+    listed = json.loads(marker.read_text(encoding="utf-8"))
+    listed["files"] += ["../victim.txt", str(victim)]
+    marker.write_text(json.dumps(listed), encoding="utf-8")
+    publish.publish(outputs, writer("second"))
+    assert victim.read_bytes() == b"mine"
+    assert (outputs / "schedule.csv").read_text(encoding="utf-8") == "event_id\nsecond\n"
+
+
 def test_a_folder_of_documents_is_refused(tmp_path: Path) -> None:
     documents = tmp_path / "documents"
     documents.mkdir()
