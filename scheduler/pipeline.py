@@ -79,7 +79,8 @@ def require_folder(folder: Path | str, what: str) -> Path:
     if folder.is_dir():
         return folder
     if folder.exists():
-        raise UserError(f"{folder} is a file, not an {what} folder")
+        kind = "a file" if folder.is_file() else "a device, pipe or socket"
+        raise UserError(f"{folder} is {kind}, not an {what} folder")
     raise UserError(f"the {what} folder {folder} does not exist")
 
 

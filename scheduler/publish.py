@@ -81,7 +81,8 @@ def check_replaceable(out: Path) -> None:
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir():
-        raise UserError(f"{out} is a file, not an output folder: choose another --out")
+        kind = "a file" if out.is_file() else "a device, pipe or socket"
+        raise UserError(f"{out} is {kind}, not an output folder: choose another --out")
     foreign = _foreign_entries(out)
     if not foreign:
         return

@@ -261,6 +261,17 @@ def test_out_an_existing_file_is_a_message(
     assert code == 2 and "a part of its path is a file" in err
 
 
+def test_a_pipe_as_inputs_or_out_is_a_message_and_never_waited_on(
+    inputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    code, err = run_cli(inputs, str(fifo), capsys)
+    assert code == 2 and "is a device, pipe or socket, not an output folder" in err
+    code, err = run_cli(fifo, str(tmp_path / "outputs"), capsys)
+    assert code == 2 and "is a device, pipe or socket, not an input folder" in err
+
+
 def test_out_in_a_folder_nobody_may_write_in_is_a_message(
     inputs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
