@@ -128,8 +128,7 @@ def _foreign_entries(out: Path) -> list[str]:
     written = _written_files(out)
     if written is None:
         return sorted(entry.name for entry in out.iterdir())
-    folders = {str(Path(f).parent.as_posix()) for f in written}
-    folders |= {p.as_posix() for f in written for p in Path(f).parents}
+    folders = {parent.as_posix() for f in written for parent in Path(f).parents}
     foreign: list[str] = []
 
     def walk(folder: Path, prefix: str) -> None:
@@ -150,9 +149,11 @@ def _foreign_entries(out: Path) -> list[str]:
 
 
 @contextmanager
-def locked(out: Path) -> Iterator[None]:
-    """Hold the lock of the output folder ``out`` (absolute, see `output_folder`); raises
-    UserError at once when another run holds it. Creates the folder's parents."""
+def locked(folder: Path | str) -> Iterator[None]:
+    """Hold the lock of an output folder while the block runs (other commands of the tool
+    hold it while they write their files there); raises UserError at once when another
+    run holds it. Creates the folder's parents."""
+    out = output_folder(folder)
     _make_parents(out)
     lock = out.with_name(f".{out.name}.lock")
     while True:
