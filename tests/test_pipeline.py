@@ -239,9 +239,11 @@ def big_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 # `scheduler run` that stops in the middle of writing the outputs (tables and calendars
-# written, agendas not yet) until a signal arrives: Ctrl-C at a known point, no sleeping.
+# written, agendas not yet) until a signal arrives: Ctrl-C at a known point, no sleeping;
+# SIGUSR1 lets it carry on.
 PAUSE_MID_WRITE = """
 import signal, sys
+signal.signal(signal.SIGUSR1, lambda *_: None)
 import scheduler.export.agendas as agendas
 write_agendas = agendas.write_agendas
 def paused(*args, **kwargs):
@@ -346,6 +348,36 @@ def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
     assert "interrupted" in "".join(seen)
     assert snapshot(earlier_outputs) == before
     assert leftovers(earlier_outputs) == []
+
+
+def test_two_runs_into_one_folder_at_once_the_second_is_told_and_changes_nothing(
+    small_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "outputs"
+    first, lines = start_run(small_inputs, out, pause_mid_write=True, time_limit=3)
+    seen: list[str] = []
+    try:
+        wait_for(lines, "paused mid-write", seen)  # the first run is swapping in soon
+        second = subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", "run", str(small_inputs), "--out", str(out)]
+            + ["--time-limit", "3"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "another run is writing into" in second.stderr
+        assert "Traceback" not in second.stderr and "Directory not empty" not in second.stderr
+        first.send_signal(signal.SIGUSR1)  # the first run carries on
+        assert first.wait(timeout=120) == 0, "".join(seen + rest_of(lines))
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert check_outputs(small_inputs, out) == []
+    assert leftovers(out) == []
 
 
 # --- the solver's child process ends with its parent -------------------------------------
