@@ -274,6 +274,8 @@ HOSTILE_TITLES = {
     "s-minus": "-2+3",
     "s-tab": "\tTab",
     "s-quote": "'=already quoted",
+    "s-blank": "  =1+1",
+    "s-break": "\n=1+1",
 }
 
 

@@ -66,15 +66,19 @@ Row = dict[str, str]
 # Columns that hold numbers: written as they are, so that a spreadsheet sees numbers.
 NUMBER_COLUMNS = frozenset({"room", "attendees", "score"})
 # A text cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV
-# injection"); it is written with a leading ', as is a cell that starts with ' itself, so
-# that reading drops exactly one ' again.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+# injection"; ASVS adds NUL, and a line break hides what follows); so is one that starts
+# with =, +, - or @ after blanks, for importers that trim. Such a cell is written with a
+# leading ', as is a cell that starts with ' itself, so that reading drops exactly one '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "'")
 
 
 def spreadsheet_safe(text: str) -> str:
     """A text cell as written: with a leading ' when a spreadsheet would take it for a
-    formula (it starts with =, +, -, @, a tab or CR) or when it starts with '."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    formula (it starts with =, +, -, @, a tab, CR, LF or NUL, or with =, +, - or @ after
+    blanks) or when it starts with '."""
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START[:4]):
+        return "'" + text
+    return text
 
 
 def from_spreadsheet_safe(text: str) -> str:
