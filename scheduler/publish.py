@@ -338,8 +338,10 @@ def _clean_up_after_dead_runs(out: Path) -> None:
     missing. The caller holds the lock, so no other run is writing there now."""
     for sibling in sorted(out.parent.glob(f".{out.name}-*-*")):
         kind, _, pid = sibling.name[len(out.name) + 2 :].partition("-")
-        if kind not in ("tmp", "old") or not pid.isdigit() or not sibling.is_dir():
+        if kind not in ("tmp", "old") or not pid.isdigit():
             continue
+        if sibling.is_symlink() or not sibling.is_dir():
+            continue  # not a folder a run made
         if kind == "old" and not out.exists():
             os.replace(sibling, out)
         elif kind == "old":
