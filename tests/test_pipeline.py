@@ -198,6 +198,18 @@ def test_a_folder_that_holds_other_files_is_not_replaced(
     assert (foreign / "minutes.docx").read_bytes() == b"do not delete"
 
 
+def test_a_rejected_schedule_leaves_the_earlier_outputs_byte_identical(
+    published: pipeline.Result, earlier_outputs: Path
+) -> None:
+    first, *rest = published.schedule.events
+    broken = replace(published.schedule, events=(replace(first, room=99), *rest))  # no room 99
+    before = snapshot(earlier_outputs)
+    with pytest.raises(pipeline.ScheduleRejected, match="room"):
+        pipeline.export(replace(published, schedule=broken), earlier_outputs)
+    assert snapshot(earlier_outputs) == before
+    assert leftovers(earlier_outputs) == []
+
+
 def test_export_tidies_what_a_killed_run_left_behind(
     published: pipeline.Result, earlier_outputs: Path
 ) -> None:
