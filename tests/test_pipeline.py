@@ -334,14 +334,19 @@ def rest_of(lines: queue.Queue[str]) -> list[str]:
     ids=["ctrl-c-mid-solve", "ctrl-c-mid-write", "sigterm-mid-solve"],
 )
 def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
-    big_inputs: Path, earlier_outputs: Path, moment: str, stop: signal.Signals
+    small_inputs: Path,
+    big_inputs: Path,
+    earlier_outputs: Path,
+    moment: str,
+    stop: signal.Signals,
 ) -> None:
     before = snapshot(earlier_outputs)
     mid_write = moment == "paused mid-write"
-    # mid-solve: a long time limit, so the solve is still running when the signal comes
-    time_limit = 5 if mid_write else 60
+    # mid-solve: big inputs and a long time limit, so the solve still runs when the signal
+    # comes; mid-write: the run waits for the signal, so small inputs and a short solve
+    inputs, time_limit = (small_inputs, 3) if mid_write else (big_inputs, 60)
     process, lines = start_run(
-        big_inputs, earlier_outputs, pause_mid_write=mid_write, time_limit=time_limit
+        inputs, earlier_outputs, pause_mid_write=mid_write, time_limit=time_limit
     )
     seen: list[str] = []
     try:
