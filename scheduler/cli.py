@@ -32,6 +32,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         seed=args.seed,
         deterministic=args.deterministic,
+        previous=args.previous,
     )
 
 
@@ -39,6 +40,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from scheduler.check import check_outputs
 
     violations = check_outputs(args.inputs, args.outputs)
+    if args.previous is not None:
+        from scheduler import pipeline
+        from scheduler.check_replan import check_replan
+
+        conference, _warnings = pipeline.load(args.inputs)
+        violations += check_replan(conference, args.previous, args.outputs)
     if violations:
         print(f"{len(violations)} violation(s):")
         for violation in violations:
@@ -113,6 +120,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="identical outputs for identical inputs and seed (slower: the solver "
         "stops on a work limit instead of the clock, and time stamps come from the inputs)",
     )
+    run.add_argument(
+        "--previous",
+        type=Path,
+        metavar="PUBLISHED",
+        help="re-plan from this published outputs folder (often --out itself): keep every "
+        "event and calendar entry that can stay, and send only what changed "
+        "(changes.csv, outbox.csv)",
+    )
     run.set_defaults(func=_cmd_run)
 
     check = commands.add_parser(
@@ -123,6 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("inputs", type=Path, help="the input folder")
     check.add_argument("outputs", type=Path, help="the output folder written by `run`")
+    check.add_argument(
+        "--previous",
+        type=Path,
+        metavar="PUBLISHED",
+        help="also verify the outputs as a re-plan of this earlier version: stable UIDs, "
+        "raised SEQUENCE for changed events, a CANCEL for every entry that left a calendar, "
+        "no message for unchanged ones, changes.csv complete and true",
+    )
     check.set_defaults(func=_cmd_check)
 
     generate = commands.add_parser(

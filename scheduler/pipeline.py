@@ -28,18 +28,19 @@ import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from scheduler.errors import UserError
-from scheduler.model import Conference, Matchmaking, Schedule, satisfaction
+from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule, satisfaction
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from scheduler.replan import Published, Version
     from scheduler.solve import Progress
 
 # The files that mark a folder as one this tool wrote: only such a folder (or an empty
@@ -60,6 +61,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     folder: Path | None = None  # the published output folder; None when not written
     seconds: float = 0.0  # the whole run, wall clock
+    previous: Published | None = None  # the version a re-plan started from
+    version: Version | None = None  # what changed against it (a first run: everything)
 
 
 class ScheduleRejected(UserError):
@@ -89,12 +92,13 @@ def load(inputs: Path) -> tuple[Conference, list[str]]:
     return load_conference(inputs)
 
 
-def match(conference: Conference) -> Matchmaking:
-    """Which cities meet: partner meetings, new contacts and the match table."""
+def match(conference: Conference, keep: frozenset[tuple[str, str]] = frozenset()) -> Matchmaking:
+    """Which cities meet: partner meetings, new contacts and the match table; a re-plan
+    keeps the published new contacts (``keep``) that are still possible."""
     from scheduler.matchmaking import match as _match
 
     with _keep_ctrl_c():
-        return _match(conference)
+        return _match(conference, keep)
 
 
 def solve(
@@ -105,8 +109,10 @@ def solve(
     seed: int = 0,
     deterministic: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    published: PublishedPlan | None = None,
 ) -> Schedule:
-    """Place every session and meeting and decide who attends (see docs/solver.md).
+    """Place every session and meeting and decide who attends (see docs/solver.md);
+    a re-plan keeps the ``published`` version where it can.
 
     Runs the solver in a child process so that Ctrl-C (KeyboardInterrupt) stops it for
     real; ``progress`` is called here, in this process, with each report of the solver.
@@ -140,7 +146,7 @@ def solve(
     requests = Connection(to_child_write, readable=False)
     replies = Connection(from_child_read, writable=False)
     try:
-        requests.send((conference, matchmaking, time_limit, seed, deterministic))
+        requests.send((conference, matchmaking, time_limit, seed, deterministic, published))
         while True:
             if not replies.poll(0.2):
                 continue
@@ -173,7 +179,7 @@ def _solve_in_child(requests_fd: int, replies_fd: int) -> None:
 
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)
-    conference, matchmaking, time_limit, seed, deterministic = requests.recv()
+    conference, matchmaking, time_limit, seed, deterministic, published = requests.recv()
     requests.close()
     lock = threading.Lock()  # the solver may report from its own threads
 
@@ -186,6 +192,7 @@ def _solve_in_child(requests_fd: int, replies_fd: int) -> None:
         seed=seed,
         deterministic=deterministic,
         progress=lambda p: send(("progress", p)),
+        published=published,
     )
     try:
         send(("done", _solve(conference, matchmaking, options)))
@@ -228,23 +235,45 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
     untouched. ``stamp`` (default: now, UTC) is every calendar's DTSTAMP.
     """
     from scheduler.check import check_written
+    from scheduler.check_replan import check_replan
     from scheduler.export.agendas import write_agendas
     from scheduler.export.ical import write_calendars
     from scheduler.export.tables import write_tables
+    from scheduler.replan import Published, cancellations, next_version, write_state
 
     out = Path(folder).absolute()
     _refuse_foreign_folder(out)
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
+    previous = result.previous or Published()
+    version = result.version or next_version(previous, conference, matchmaking, schedule)
+    cancels = cancellations(version, previous, conference)
+    sent = {(c.participant_id, c.event_id) for c in cancels}
+    messages = [
+        m
+        for m in version.messages
+        if m.method == "REQUEST" or (m.participant_id, m.event_id) in sent
+    ]
     _clean_up_after_dead_runs(out)
     temp = out.with_name(f".{out.name}-tmp-{os.getpid()}")  # hidden; .gitignore knows it
     shutil.rmtree(temp, ignore_errors=True)
     try:
         temp.mkdir(parents=True)
-        write_tables(conference, matchmaking, schedule, temp)
-        write_calendars(conference, matchmaking, schedule, temp, stamp=stamp)
+        write_tables(conference, matchmaking, schedule, temp, version=version, messages=messages)
+        write_calendars(
+            conference,
+            matchmaking,
+            schedule,
+            temp,
+            stamp=stamp,
+            sequences=version.sequences,
+            cancellations=cancels,
+        )
         write_agendas(conference, matchmaking, schedule, temp)
+        write_state(temp, version, schedule, stamp)
         violations = check_written(conference, matchmaking, temp)
+        if previous.folder is not None:
+            violations += check_replan(conference, previous.folder, temp)
         if violations:
             raise ScheduleRejected(violations)
         _swap_in(temp, out)
@@ -336,8 +365,13 @@ def run(
     progress: Callable[[Progress], None] | None = None,
     step: Callable[[str], None] | None = None,
     stamp: datetime | None = None,
+    previous: Path | None = None,
 ) -> Result:
     """The whole pipeline: validate, match, solve, check, publish into ``out``.
+
+    With ``previous`` (a published outputs folder, often ``out`` itself) it re-plans: the
+    published version is kept where it still fits, and only what changed is sent again
+    (docs/workflow.md, "Re-planning").
 
     Raises InputErrors (invalid inputs) or ScheduleRejected (a rule broken) without writing
     anything; ``out`` is replaced only when everything succeeded. ``step`` is told each
@@ -351,11 +385,17 @@ def run(
     for warning in warnings:
         say(f"warning: {warning}")
     _refuse_foreign_folder(Path(out).absolute())  # before a long solve, not after it
+    published = None
+    if previous is not None:
+        from scheduler.replan import read_published
+
+        published = read_published(Path(previous))
+        say(f"re-planning from version {published.version} in {previous}")
     say(
         f"{len(conference.cities)} cities, {len(conference.participants)} participants, "
         f"{len(conference.sessions)} sessions; matching cities ..."
     )
-    matchmaking = match(conference)
+    matchmaking = match(conference, published.new_contacts if published else frozenset())
     say(f"{len(matchmaking.meetings)} meetings to place; solving (time limit {time_limit:g} s) ...")
     schedule = solve(
         conference,
@@ -364,24 +404,23 @@ def run(
         seed=seed,
         deterministic=deterministic,
         progress=progress,
+        published=published.plan() if published is not None else None,
     )
     say("checking the schedule against every rule ...")
     violations = check(conference, matchmaking, schedule)
     if violations:
         raise ScheduleRejected(violations)
-    result = Result(conference, matchmaking, schedule, tuple(warnings))
+    from scheduler.replan import Published, next_version
+
+    version = next_version(published or Published(), conference, matchmaking, schedule)
+    result = Result(
+        conference, matchmaking, schedule, tuple(warnings), previous=published, version=version
+    )
     say(f"writing outputs to {out} ...")
     if stamp is None and deterministic:
         stamp = deterministic_stamp(conference)
     folder = export(result, out, stamp=stamp)
-    return Result(
-        conference,
-        matchmaking,
-        schedule,
-        tuple(warnings),
-        folder=folder,
-        seconds=time.monotonic() - began,
-    )
+    return replace(result, folder=folder, seconds=time.monotonic() - began)
 
 
 # --- reading and comparing runs --------------------------------------------------------
@@ -691,6 +730,28 @@ def report_lines(result: Result) -> list[str]:
         ("time", f"solve {schedule.solve_seconds:.1f} s, whole run {result.seconds:.1f} s"),
         ("unscheduled", len(items)),
     ]
+    version = result.version
+    if version is not None and result.previous is not None:
+        rows += [
+            (
+                "changes",
+                (
+                    f"version {version.number}: {version.events_moved} events moved, "
+                    f"{version.events_cancelled} cancelled, {version.events_added} added"
+                ),
+            ),
+            (
+                "participants affected",
+                (
+                    f"{version.participants_affected} ({len(version.messages)} messages in "
+                    "outbox.csv, see changes.csv)"
+                ),
+            ),
+            (
+                "attended weight",
+                f"{version.attended_weight_before:g} before, {schedule.objective:g} after",
+            ),
+        ]
     lines = [f"published to {result.folder}"]
     lines += [f"  {label:<24} {value}" for label, value in rows]
     for item in items[:_UNSCHEDULED_SHOWN]:
@@ -725,6 +786,7 @@ def run_cli(
     time_limit: float = 120.0,
     seed: int = 0,
     deterministic: bool = False,
+    previous: Path | None = None,
 ) -> int:
     """`scheduler run`: the whole pipeline with progress on stderr and a summary on stdout.
 
@@ -743,6 +805,7 @@ def run_cli(
                 deterministic=deterministic,
                 progress=line.progress,
                 step=line.step,
+                previous=previous,
             )
     except ScheduleRejected as rejected:
         line.end_line()

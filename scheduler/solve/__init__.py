@@ -8,6 +8,7 @@ improve       phase 1: local search on the real attended weight
 rearrange     phase 1: CP-SAT moves several events at once when the local search is stuck
 attendance    phase 2: who attends (exact per person and day, capacities repaired,
               CP-SAT polish and the fairness stage when capacities bind)
+keep          a re-plan: the published events that stay where they were
 bound         a proven upper bound on the attended weight for any schedule
 reasons       why an event was left out, in words
 assemble      rooms, attendance rows, the Schedule
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
-from scheduler.model import Conference, Matchmaking, Schedule
+from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule
 from scheduler.solve.assemble import build_schedule
 from scheduler.solve.attendance import (
     PersonDay,
@@ -35,6 +36,7 @@ from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.improve import LocalSearch
+from scheduler.solve.keep import keep_published
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -60,6 +62,8 @@ class SolveOptions:
     deterministic: bool = False  # identical outputs for identical inputs and seed
     workers: int = max(1, os.cpu_count() or 1)
     progress: Callable[[Progress], None] | None = None
+    # a re-plan: the published version, kept wherever it still fits (solve/keep.py)
+    published: PublishedPlan | None = None
 
 
 # the phase-1 model offers at most about this many (event, start) pairs; beyond it the
@@ -87,7 +91,8 @@ class _Outcome:
     plan: dict[tuple[str, date], list[str]]
     objective: int
     bound: int
-    rank: tuple[int, int, int, int]  # partner meetings, new contacts, sessions, weight
+    # partner meetings, new contacts, sessions, published entries kept, weight
+    rank: tuple[int, int, int, int, int]
     days: list[PersonDay]
     host_by_city: dict[str, int]
 
@@ -117,6 +122,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     planned = plan_events(conference, matchmaking, grid)
     events = {e.id: e for e in planned}
     placeable = [e for e in planned if e.problem is None]
+    published = options.published or PublishedPlan({}, {}, frozenset())
+    kept = keep_published(conference, grid, placeable, published)
+    keep_attendance = frozenset((pid, eid) for pid, eid in published.entries if eid in kept.kept)
     wants = wanted(conference)
     wanted_by_city: dict[str, int] = defaultdict(int)
     for session in conference.sessions:
@@ -141,7 +149,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     bounds: dict[tuple[str, ...], int] = {}
 
     def attend(result: PlacementResult) -> _Outcome:
-        days, host_weight = person_days(conference, grid, events, result.starts, wants)
+        days, host_weight = person_days(
+            conference, grid, events, result.starts, wants, keep_attendance
+        )
         host_by_city: dict[str, int] = defaultdict(int)
         for eid in result.starts:
             event = events[eid]
@@ -168,9 +178,16 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             kinds.count("partner_meeting"),
             kinds.count("new_contact_meeting"),
             len(sessions),
+            kept_entries(plan),
             objective,
         )
         return _Outcome(dict(result.starts), plan, objective, bound, rank, days, host_by_city)
+
+    def kept_entries(plan: dict[tuple[str, date], list[str]]) -> int:
+        """How many entries of the published calendars a plan keeps (0 in a first run)."""
+        return sum(
+            1 for (pid, _), sids in plan.items() for sid in sids if (pid, sid) in keep_attendance
+        )
 
     best: _Outcome | None = None
 
@@ -278,7 +295,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             ),
         )
         weight = sum(best.host_by_city.values()) + plan_weight(days, polished)
-        if weight >= best.objective:
+        if (kept_entries(polished), weight) >= (kept_entries(best.plan), best.objective):
             best.plan = polished
             best.objective = weight
     report("done", best.objective, best.bound)
@@ -292,6 +309,8 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         objective=best.objective,
         bound=best.bound,
         seconds=elapsed(),
+        rooms={eid: published.rooms[eid] for eid in kept.kept if eid in published.rooms},
+        displaced=kept.displaced,
     )
 
 
