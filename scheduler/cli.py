@@ -33,6 +33,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         seed=args.seed,
         deterministic=args.deterministic,
         previous=args.previous,
+        moves=args.moves,
     )
 
 
@@ -78,6 +79,13 @@ def _seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0; anything else is a usage message (exit code 2)."""
+    if not text.isdigit() or int(text) > 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 10000")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +135,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="re-plan from this published outputs folder (often --out itself): keep every "
         "event and calendar entry that can stay, and send only what changed "
         "(changes.csv, outbox.csv)",
+    )
+    run.add_argument(
+        "--moves",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="with --previous: let the solver move up to N further published events when "
+        "that raises the attended weight (default 0: only what must move)",
     )
     run.set_defaults(func=_cmd_run)
 

@@ -329,6 +329,9 @@ class Schedule:
     solve_seconds: float
     # a re-plan: published events that could not stay at their time, and why
     displaced: Mapping[str, str] = field(default_factory=dict)
+    # a re-plan with --moves: the published events moved further, and the attended weight
+    # each move bought
+    extra_moves: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:

@@ -110,9 +110,11 @@ def solve(
     deterministic: bool = False,
     progress: Callable[[Progress], None] | None = None,
     published: PublishedPlan | None = None,
+    moves: int = 0,
 ) -> Schedule:
     """Place every session and meeting and decide who attends (see docs/solver.md);
-    a re-plan keeps the ``published`` version where it can.
+    a re-plan keeps the ``published`` version where it can, moving at most ``moves``
+    kept events further when that raises the attended weight.
 
     Runs the solver in a child process so that Ctrl-C (KeyboardInterrupt) stops it for
     real; ``progress`` is called here, in this process, with each report of the solver.
@@ -146,7 +148,7 @@ def solve(
     requests = Connection(to_child_write, readable=False)
     replies = Connection(from_child_read, writable=False)
     try:
-        requests.send((conference, matchmaking, time_limit, seed, deterministic, published))
+        requests.send((conference, matchmaking, time_limit, seed, deterministic, published, moves))
         while True:
             if not replies.poll(0.2):
                 continue
@@ -179,7 +181,7 @@ def _solve_in_child(requests_fd: int, replies_fd: int) -> None:
 
     requests = Connection(requests_fd, writable=False)
     replies = Connection(replies_fd, readable=False)
-    conference, matchmaking, time_limit, seed, deterministic, published = requests.recv()
+    conference, matchmaking, time_limit, seed, deterministic, published, moves = requests.recv()
     requests.close()
     lock = threading.Lock()  # the solver may report from its own threads
 
@@ -193,6 +195,7 @@ def _solve_in_child(requests_fd: int, replies_fd: int) -> None:
         deterministic=deterministic,
         progress=lambda p: send(("progress", p)),
         published=published,
+        moves=moves,
     )
     try:
         send(("done", _solve(conference, matchmaking, options)))
@@ -366,6 +369,7 @@ def run(
     step: Callable[[str], None] | None = None,
     stamp: datetime | None = None,
     previous: Path | None = None,
+    moves: int = 0,
 ) -> Result:
     """The whole pipeline: validate, match, solve, check, publish into ``out``.
 
@@ -405,6 +409,7 @@ def run(
         deterministic=deterministic,
         progress=progress,
         published=published.plan() if published is not None else None,
+        moves=moves,
     )
     say("checking the schedule against every rule ...")
     violations = check(conference, matchmaking, schedule)
@@ -752,6 +757,10 @@ def report_lines(result: Result) -> list[str]:
                 f"{version.attended_weight_before:g} before, {schedule.objective:g} after",
             ),
         ]
+        rows += [
+            (f"extra move {eid}", f"+{gain:g} attended weight")
+            for eid, gain in sorted(schedule.extra_moves.items())
+        ]
     lines = [f"published to {result.folder}"]
     lines += [f"  {label:<24} {value}" for label, value in rows]
     for item in items[:_UNSCHEDULED_SHOWN]:
@@ -787,6 +796,7 @@ def run_cli(
     seed: int = 0,
     deterministic: bool = False,
     previous: Path | None = None,
+    moves: int = 0,
 ) -> int:
     """`scheduler run`: the whole pipeline with progress on stderr and a summary on stdout.
 
@@ -806,6 +816,7 @@ def run_cli(
                 progress=line.progress,
                 step=line.step,
                 previous=previous,
+                moves=moves,
             )
     except ScheduleRejected as rejected:
         line.end_line()

@@ -19,6 +19,7 @@ from scheduler.check import check_outputs
 from scheduler.check_replan import check_replan
 from scheduler.errors import UserError
 from scheduler.generate import generate
+from scheduler.model import Matchmaking
 from tests.test_ical import ical_js, libical
 
 FIRST = datetime(2020, 5, 1, 8, 0, tzinfo=UTC)
@@ -466,3 +467,104 @@ def test_a_folder_the_tool_did_not_publish_is_refused(published, tmp_path: Path)
     write_rows(edited / "schedule.csv", table)
     with pytest.raises(UserError, match="does not match schedule.csv"):
         pipeline.run(inputs, tmp_path / "out", time_limit=5, previous=edited)
+
+
+# -- the solver's side: what stays, what moves ---------------------------------------------
+
+
+def test_a_new_partner_meeting_outranks_keeping_a_session_in_place() -> None:
+    """The host of a published session is also the delegate of a new partnership, and the
+    other city's delegate is free only at the session's time: the session moves."""
+    from scheduler.check import check
+    from scheduler.matchmaking import match
+    from scheduler.model import MatchmakingRules, Partnership, PublishedPlan
+    from scheduler.solve import SolveOptions, solve
+    from tests.builders import CANAKKALE, OSNABRUECK, conference, participant, session, unavailable
+
+    def utc(hour: int) -> datetime:
+        return datetime(2020, 6, 3, hour, tzinfo=UTC)
+
+    host = participant("osn-admin", "osn", role="administration", interests={"digital": 1})
+    guest = participant("can-admin", "can", role="administration", languages=("tr", "de"))
+    base = dict(  # noqa: C408 - keyword arguments of conference()
+        matchmaking=MatchmakingRules(True, 0, 45, 0.5),
+        end=datetime(2020, 6, 3).date(),
+        cities=(OSNABRUECK, CANAKKALE),
+        participants=(host, guest),
+        sessions=(session("s1", hosts=("osn-admin",), duration=60),),
+        unavailability=(
+            unavailable("osn-admin", utc(0), utc(10)),
+            unavailable("osn-admin", utc(11), utc(12)),
+            unavailable("osn-admin", utc(13), utc(23)),
+            unavailable("can-admin", utc(0), utc(10)),
+            unavailable("can-admin", utc(11), utc(23)),
+        ),
+    )
+    before = conference(partnerships=(), **base)
+    after = conference(partnerships=(Partnership("can", "osn"),), **base)
+    published = PublishedPlan({"s1": utc(10)}, {"s1": 1}, frozenset({("osn-admin", "s1")}))
+    meetings = match(after)
+    assert [m.id for m in match(before).meetings] == []
+    schedule = solve(after, meetings, SolveOptions(time_limit=2, workers=1, published=published))
+    assert check(after, meetings, schedule) == []
+    events = schedule.events_by_id
+    assert events["pm-can-osn"].start == utc(10)
+    assert events["s1"].start == utc(12)
+    assert schedule.displaced["s1"] == "moved to make room for the partner meeting pm-can-osn"
+
+
+def test_published_events_keep_their_room_where_it_is_free() -> None:
+    from scheduler.check import check
+    from scheduler.model import PublishedPlan
+    from scheduler.solve import SolveOptions, solve
+    from tests.builders import conference, participant, session
+
+    people = [participant(f"p{i}", interests={"digital": 3}) for i in range(4)]
+    sessions = [session(f"s{i}", hosts=(f"p{i}",), duration=60) for i in range(3)]
+    conf = conference(participants=people, sessions=sessions, partnerships=())
+    mm = Matchmaking(meetings=(), matches=(), impossible=())
+    start = datetime(2020, 6, 3, 8, tzinfo=UTC)
+    published = PublishedPlan(
+        {"s0": start, "s1": start, "s2": start},
+        {"s0": 3, "s1": 1, "s2": 2},
+        frozenset(),
+    )
+    schedule = solve(conf, mm, SolveOptions(time_limit=2, workers=1, published=published))
+    assert check(conf, mm, schedule) == []
+    assert {e.event_id: (e.start, e.room) for e in schedule.events} == {
+        "s0": (start, 3),
+        "s1": (start, 1),
+        "s2": (start, 2),
+    }
+
+
+def test_extra_moves_are_taken_only_when_allowed_and_say_what_they_bought() -> None:
+    """Two sessions wanted by the same people were published at the same time: with
+    --moves 0 both stay (people can attend one), with --moves 1 one moves and everybody
+    attends both."""
+    from scheduler.check import check
+    from scheduler.model import PublishedPlan
+    from scheduler.solve import SolveOptions, solve
+    from tests.builders import conference, participant, session
+
+    hosts = [participant("h1"), participant("h2")]
+    people = [participant(f"p{i}", interests={"digital": 3}) for i in range(4)]
+    sessions = [session("s1", hosts=("h1",)), session("s2", hosts=("h2",))]
+    conf = conference(participants=[*hosts, *people], sessions=sessions, partnerships=())
+    mm = Matchmaking(meetings=(), matches=(), impossible=())
+    start = datetime(2020, 6, 3, 8, tzinfo=UTC)
+    entries = frozenset({(f"p{i}", "s1") for i in range(4)} | {("h1", "s1"), ("h2", "s2")})
+    published = PublishedPlan({"s1": start, "s2": start}, {"s1": 1, "s2": 2}, entries)
+
+    stay = solve(conf, mm, SolveOptions(time_limit=2, workers=1, published=published))
+    assert check(conf, mm, stay) == []
+    assert {e.start for e in stay.events} == {start} and stay.extra_moves == {}
+    assert {a.participant_id for a in stay.attendees_of("s1")} >= {f"p{i}" for i in range(4)}
+
+    moved = solve(conf, mm, SolveOptions(time_limit=2, workers=1, published=published, moves=1))
+    assert check(conf, mm, moved) == []
+    assert list(moved.extra_moves) == ["s2"]
+    # the four attend both now, and so do the hosts (they want the other session too)
+    assert moved.extra_moves["s2"] == moved.objective - stay.objective == 4 * 3 + 2 * 2
+    assert moved.events_by_id["s1"].start == start != moved.events_by_id["s2"].start
+    assert "--moves" in moved.displaced["s2"]

@@ -237,6 +237,8 @@ def version_report(version: Version, schedule: Schedule) -> dict[str, Any]:
         "participants_affected": version.participants_affected,
         "attended_weight_before": _number(version.attended_weight_before),
         "attended_weight_after": _number(schedule.objective),
+        # beyond the contract: what each event moved by --moves bought
+        "extra_moves": {eid: _number(gain) for eid, gain in sorted(schedule.extra_moves.items())},
     }
 
 

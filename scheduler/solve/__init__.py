@@ -35,8 +35,9 @@ from scheduler.solve.attendance import (
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
+from scheduler.solve.greedy import GreedyPlacer
 from scheduler.solve.improve import LocalSearch
-from scheduler.solve.keep import keep_published
+from scheduler.solve.keep import Kept, best_extra_move, keep_published
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -62,8 +63,10 @@ class SolveOptions:
     deterministic: bool = False  # identical outputs for identical inputs and seed
     workers: int = max(1, os.cpu_count() or 1)
     progress: Callable[[Progress], None] | None = None
-    # a re-plan: the published version, kept wherever it still fits (solve/keep.py)
+    # a re-plan: the published version, kept wherever it still fits (solve/keep.py),
+    # and how many kept events may move further when that raises the attended weight
     published: PublishedPlan | None = None
+    moves: int = 0
 
 
 # the phase-1 model offers at most about this many (event, start) pairs; beyond it the
@@ -104,6 +107,50 @@ def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent], most: int) -> i
     while total * grid.grid / step > most and step < 120:
         step *= 2
     return step
+
+
+# a re-plan with --moves tries this many candidate moves (the estimate's best) per move
+EXTRA_MOVE_CANDIDATES = 8
+
+
+def _extra_moves(
+    options: SolveOptions,
+    kept: Kept,
+    best: _Outcome,
+    placer: GreedyPlacer,
+    attend: Callable[[PlacementResult], _Outcome],
+) -> tuple[_Outcome, dict[str, float]]:
+    """``--moves N``: up to N kept events move, one at a time, each to where it raises the
+    attended weight most (phase 2 measures it); the schedule then, and what each move
+    bought."""
+    bought: dict[str, float] = {}
+    if options.moves <= 0 or not kept.kept:
+        return best, bought
+    for eid, cell in sorted(best.starts.items()):
+        placer.put(eid, cell)
+    for _ in range(options.moves):
+        # the move that buys most; among equals the one that keeps most calendar entries
+        found: tuple[tuple[float, int], str, _Outcome] | None = None
+        for eid, cell in best_extra_move(placer, kept, best.starts, set(bought))[
+            :EXTRA_MOVE_CANDIDATES
+        ]:
+            trial = attend(PlacementResult({**best.starts, eid: cell}, 0.0))
+            worth = (trial.objective - best.objective, trial.rank[3])
+            if (
+                trial.rank[:3] >= best.rank[:3]
+                and worth[0] > 0
+                and (found is None or worth > found[0])
+            ):
+                found = (worth, eid, trial)
+        if found is None:
+            break
+        (gain, _kept_entries), eid, trial = found
+        placer.take(eid)
+        placer.put(eid, trial.starts[eid])
+        kept.displaced[eid] = f"moved to raise the attended weight by {gain:g} (--moves)"
+        bought[eid] = gain
+        best = trial
+    return best, bought
 
 
 def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOptions) -> Schedule:
@@ -148,9 +195,13 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     placeable_sessions = [e for e in placeable if e.is_session]
     bounds: dict[tuple[str, ...], int] = {}
 
+    def staying(starts: dict[str, int]) -> frozenset[tuple[str, str]]:
+        """The published entries of events still at their published start."""
+        return frozenset(e for e in keep_attendance if starts.get(e[1]) == kept.kept[e[1]])
+
     def attend(result: PlacementResult) -> _Outcome:
         days, host_weight = person_days(
-            conference, grid, events, result.starts, wants, keep_attendance
+            conference, grid, events, result.starts, wants, staying(result.starts)
         )
         host_by_city: dict[str, int] = defaultdict(int)
         for eid in result.starts:
@@ -178,16 +229,15 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             kinds.count("partner_meeting"),
             kinds.count("new_contact_meeting"),
             len(sessions),
-            kept_entries(plan),
+            kept_entries(result.starts, plan),
             objective,
         )
         return _Outcome(dict(result.starts), plan, objective, bound, rank, days, host_by_city)
 
-    def kept_entries(plan: dict[tuple[str, date], list[str]]) -> int:
+    def kept_entries(starts: dict[str, int], plan: dict[tuple[str, date], list[str]]) -> int:
         """How many entries of the published calendars a plan keeps (0 in a first run)."""
-        return sum(
-            1 for (pid, _), sids in plan.items() for sid in sids if (pid, sid) in keep_attendance
-        )
+        keep = staying(starts)
+        return sum(1 for (pid, _), sids in plan.items() for sid in sids if (pid, sid) in keep)
 
     best: _Outcome | None = None
 
@@ -264,6 +314,10 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         )
         consider(starts)
 
+    best, extra_moves = _extra_moves(options, kept, best, model.placer(wants, greedy_step), attend)
+    if extra_moves:
+        report("schedule", best.objective, best.bound)
+
     # phase 2 polish: exact capacities and the fairness stage, when small enough
     days = best.days
     pairs = sum(len(d.options) for d in days)
@@ -295,7 +349,8 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             ),
         )
         weight = sum(best.host_by_city.values()) + plan_weight(days, polished)
-        if (kept_entries(polished), weight) >= (kept_entries(best.plan), best.objective):
+        entries = kept_entries(best.starts, polished), kept_entries(best.starts, best.plan)
+        if (entries[0], weight) >= (entries[1], best.objective):
             best.plan = polished
             best.objective = weight
     report("done", best.objective, best.bound)
@@ -311,6 +366,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         seconds=elapsed(),
         rooms={eid: published.rooms[eid] for eid in kept.kept if eid in published.rooms},
         displaced=kept.displaced,
+        extra_moves=extra_moves,
     )
 
 

@@ -62,6 +62,7 @@ def build_schedule(
     seconds: float,
     rooms: Mapping[str, int] | None = None,
     displaced: Mapping[str, str] | None = None,
+    extra_moves: Mapping[str, float] | None = None,
 ) -> Schedule:
     """The Schedule of a placement and plan; ``rooms`` are the rooms to keep where free
     (a re-plan), ``displaced`` why published events had to move."""
@@ -110,4 +111,5 @@ def build_schedule(
         bound=float(bound),
         solve_seconds=seconds,
         displaced=dict(displaced or {}),
+        extra_moves=dict(extra_moves or {}),
     )

@@ -29,6 +29,7 @@ class Kept:
 
     kept: dict[str, int]  # event id -> its published start cell, now pinned there
     displaced: dict[str, str]  # event id -> why it cannot stay at its published time
+    allowed: dict[str, np.ndarray]  # a kept event's starts before it was pinned (--moves)
 
 
 def keep_published(
@@ -71,13 +72,96 @@ def keep_published(
             continue
         checker.put(event.id, cell)
         kept[event.id] = cell
+    _make_room_for_meetings(checker, placeable, kept, displaced, people_of)
+    allowed = {}
     for event in placeable:
         if event.id in kept:
+            allowed[event.id] = event.allowed
             mask = np.zeros(grid.cells, dtype=bool)
             mask[kept[event.id]] = True
             event.allowed = mask
             event.fixed_cell = kept[event.id]
-    return Kept(kept, displaced)
+    return Kept(kept, displaced, allowed)
+
+
+def _make_room_for_meetings(
+    checker: GreedyPlacer,
+    placeable: list[PlannedEvent],
+    kept: dict[str, int],
+    displaced: dict[str, str],
+    people_of: Counter[str],
+) -> None:
+    """A meeting that is new or had to move outranks keeping a session in place: when the
+    events kept leave it no start at all, the kept events in its way at its least
+    disturbing start are released (the ranking: partner meetings, new contacts, then the
+    people whose calendars change)."""
+    kinds = {"partner_meeting": 0, "new_contact_meeting": 1}
+    meetings = sorted(
+        (e for e in placeable if e.meeting is not None and e.id not in kept),
+        key=lambda e: (kinds[e.kind], e.id),
+    )
+    for meeting in meetings:
+        cands = np.flatnonzero(meeting.allowed).astype(np.int64)
+        if not len(cands) or checker.feasible(meeting, cands).any():
+            continue
+        best: tuple[int, int, list[str]] | None = None
+        for cell in cands.tolist():
+            blockers = _in_the_way(checker, meeting, cell, kept)
+            if blockers is None:
+                continue
+            cost = sum(people_of[eid] + 1 for eid in blockers)
+            if best is None or cost < best[0]:
+                best = (cost, cell, blockers)
+        if best is None:
+            continue
+        _cost, cell, blockers = best
+        for eid in blockers:
+            checker.take(eid)
+            del kept[eid]
+            displaced[eid] = (
+                f"moved to make room for the {meeting.kind.replace('_', ' ')} {meeting.id}"
+            )
+        checker.put(meeting.id, cell)  # reserved, so that no later meeting takes it back
+
+
+def _in_the_way(
+    checker: GreedyPlacer, meeting: PlannedEvent, cell: int, kept: dict[str, int]
+) -> list[str] | None:
+    """The fewest kept events (tried in order of size) whose release lets the meeting
+    start at ``cell``; None when releasing kept events would not do (the meeting's own
+    time is blocked by something that stays, e.g. a session with a fixed start)."""
+    at = np.array([cell], dtype=np.int64)
+    end = cell + checker.personal[meeting.id]
+    day = 24 * 60 // checker.grid.grid
+    members = set(meeting.people)
+
+    def order(eid: str) -> tuple[int, int, str]:
+        start = kept[eid]
+        overlaps = start < end and cell < start + checker.personal[eid]
+        shares = bool(set(checker.events[eid].people) & members)
+        group = 0 if overlaps and shares else 1 if shares else 2
+        return group, len(checker.events[eid].people), eid
+
+    # what overlaps its time, and what its delegates have that day (their daily count)
+    near = [
+        eid
+        for eid, start in kept.items()
+        if checker.events[eid].fixed_cell is None
+        and (
+            (start < end and cell < start + checker.personal[eid])
+            or (set(checker.events[eid].people) & members and abs(start - cell) < day)
+        )
+    ]
+    released: list[str] = []
+    for eid in sorted(near, key=order):
+        if checker.feasible(meeting, at)[0]:
+            break
+        checker.take(eid)
+        released.append(eid)
+    fits = bool(checker.feasible(meeting, at)[0])
+    for eid in released:
+        checker.put(eid, kept[eid])
+    return released if fits and released else None
 
 
 def _why_not_allowed(conference: Conference, grid: TimeGrid, event: PlannedEvent, cell: int) -> str:
@@ -114,4 +198,26 @@ def _why_taken(
     return f"a {role} already has {conference.calendar.max_events_per_day} events that day"
 
 
-__all__ = ["Kept", "keep_published"]
+def best_extra_move(
+    placer: GreedyPlacer, kept: Kept, starts: dict[str, int], moved: set[str]
+) -> list[tuple[str, int]]:
+    """For each kept event not moved yet, its best other start by the placer's estimate
+    (the events around it staying), best first: the candidates of an extra move."""
+    found = []
+    for eid in sorted(e for e in kept.kept if e in starts and e not in moved):
+        event = placer.events[eid]
+        cands = np.flatnonzero(kept.allowed[eid]).astype(np.int64)
+        placer.take(eid)
+        ok = placer.feasible(event, cands)
+        if ok.any():
+            score = np.where(ok, placer.score(event, cands), -np.inf)
+            here = placer.score(event, np.array([starts[eid]], dtype=np.int64))[0]
+            cell = int(cands[int(np.argmax(score))])
+            if cell != starts[eid]:
+                found.append((float(score.max() - here), eid, cell))
+        placer.put(eid, starts[eid])
+    found.sort(key=lambda f: (-f[0], f[1]))
+    return [(eid, cell) for _gain, eid, cell in found]
+
+
+__all__ = ["Kept", "best_extra_move", "keep_published"]
