@@ -20,7 +20,7 @@ from scheduler.check_replan import check_replan
 from scheduler.errors import UserError
 from scheduler.generate import generate
 from scheduler.model import Matchmaking
-from tests.test_ical import ical_js, libical
+from tests.test_ical import ical_js, libical, radicale  # noqa: F401 - radicale: a fixture
 
 FIRST = datetime(2020, 5, 1, 8, 0, tzinfo=UTC)
 SECOND = datetime(2020, 5, 8, 8, 0, tzinfo=UTC)
@@ -568,3 +568,86 @@ def test_extra_moves_are_taken_only_when_allowed_and_say_what_they_bought() -> N
     assert moved.extra_moves["s2"] == moved.objective - stay.objective == 4 * 3 + 2 * 2
     assert moved.events_by_id["s1"].start == start != moved.events_by_id["s2"].start
     assert "--moves" in moved.displaced["s2"]
+
+
+def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
+    published, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Radicale holds each participant's version 1; applying their messages (a REQUEST
+    replaces the resource of the same UID, a CANCEL deletes it) leaves exactly version 2."""
+    from caldav import Event
+    from caldav.davclient import DAVClient
+
+    from tests.test_ical import one_resource_per_event
+
+    def put(collection, data: bytes) -> None:
+        # stored as sent: the client must not raise SEQUENCE itself (caldav does by default)
+        Event(collection.client, data=data.decode("utf-8"), parent=collection).save(
+            increase_seqno=False
+        )
+
+    attendance = rows(published[1] / "attendance.csv")
+    count: dict[str, int] = {}
+    for row in attendance:
+        count[row["event_id"]] = count.get(row["event_id"], 0) + 1
+    target = max((e for e in count if e.startswith("s0")), key=lambda e: count[e])
+
+    def rooms_and_seats(inputs: Path, _before: Path) -> None:
+        set_toml(inputs / "conference.toml", "rooms", overlapping(published[1]) - 1)
+        table = rows(inputs / "sessions.csv")
+        for row in table:
+            if row["session_id"] == target:
+                row["capacity"] = str(count[target] - 1)
+        write_rows(inputs / "sessions.csv", table)
+
+    done = replan(published, tmp_path, rooms_and_seats)
+    by_person: dict[str, list[dict[str, str]]] = {}
+    for row in done.outbox():
+        by_person.setdefault(row["participant_id"], []).append(row)
+    assert any(r["method"] == "CANCEL" for r in done.outbox())
+    assert any(r["method"] == "REQUEST" for r in done.outbox())
+
+    def stored(collection) -> dict[str, tuple[int, datetime]]:
+        found = {}
+        for item in collection.events():
+            (event,) = icalendar.Calendar.from_ical(item.data).walk("VEVENT")
+            found[str(event["UID"])] = (int(event["SEQUENCE"]), event["DTSTART"].dt.astimezone(UTC))
+        return found
+
+    def feed(path: Path) -> dict[str, tuple[int, datetime]]:
+        cal = icalendar.Calendar.from_ical(path.read_bytes())
+        return {
+            str(e["UID"]): (int(e["SEQUENCE"]), e["DTSTART"].dt.astimezone(UTC))
+            for e in cal.walk("VEVENT")
+        }
+
+    server = request.getfixturevalue("radicale")
+    with DAVClient(url=server, username="organiser", password="unused") as client:
+        principal = client.principal()
+        for person, messages in sorted(by_person.items()):
+            collection = principal.make_calendar(name=person, cal_id=person)
+            first = icalendar.Calendar.from_ical(
+                (done.before / "calendars" / f"{person}.ics").read_bytes()
+            )
+            for resource in one_resource_per_event(first):
+                put(collection, resource.to_ical())
+            for message in messages:
+                sent = icalendar.Calendar.from_ical((done.out / message["file"]).read_bytes())
+                (event,) = sent.walk("VEVENT")
+                (item,) = [i for i in collection.events() if str(event["UID"]) in i.data] or [None]
+                if message["method"] == "CANCEL":
+                    assert item is not None
+                    item.delete()
+                    continue
+                del sent["METHOD"]  # RFC 4791: no METHOD in a stored object
+                if item is None:
+                    put(collection, sent.to_ical())
+                else:
+                    item.data = sent.to_ical().decode("utf-8")
+                    item.save(increase_seqno=False)  # the same resource, a new version
+            expected = (
+                feed(done.out / "calendars" / f"{person}.ics")
+                if (done.out / "calendars" / f"{person}.ics").exists()
+                else {}
+            )
+            assert stored(principal.calendar(cal_id=person)) == expected, person
