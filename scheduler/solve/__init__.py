@@ -17,10 +17,9 @@ assemble      rooms, attendance rows, the Schedule
 from __future__ import annotations
 
 import os
-import time as clock
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule
@@ -34,6 +33,7 @@ from scheduler.solve.attendance import (
 )
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
+from scheduler.solve.budget import REPORT_EVERY, Budget
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.greedy import GreedyPlacer
 from scheduler.solve.improve import LocalSearch
@@ -56,12 +56,23 @@ class Progress:
         return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.objective) / self.bound)
 
 
+def default_workers() -> int:
+    """CP-SAT workers: the cores this process may use (``os.sched_getaffinity`` where the
+    system has it), or ``SCHEDULER_WORKERS`` when set (the test suite sets 1: pytest-xdist
+    already runs one test per core)."""
+    named = os.environ.get("SCHEDULER_WORKERS", "")
+    if named.isdigit() and int(named) > 0:
+        return int(named)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit: float = 120.0  # seconds, whole solve
     seed: int = 0
     deterministic: bool = False  # identical outputs for identical inputs and seed
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int = field(default_factory=default_workers)
     progress: Callable[[Progress], None] | None = None
     # a re-plan: the published version, kept wherever it still fits (solve/keep.py),
     # and how many kept events may move further when that raises the attended weight
@@ -75,15 +86,6 @@ MAX_START_CHOICES = 10_000
 MAX_GREEDY_START_CHOICES = 200_000  # the same for the greedy placement and local search
 # phase 2 runs CP-SAT over (participant, session) pairs only up to this many
 MAX_ATTENDANCE_PAIRS = 250_000
-# share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
-# attendance (its CP-SAT polish runs only when capacities bind)
-PLACEMENT_SHARE = 0.85
-REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
-DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
-REARRANGE_SECONDS = 10.0  # CP-SAT time for one rearrangement (rearrange.py)
-# in deterministic mode, the rearrangements' CP-SAT work (deterministic time) is at most
-# this share of the time limit
-DETERMINISTIC_REARRANGE_SHARE = 0.4
 
 
 @dataclass
@@ -155,14 +157,11 @@ def _extra_moves(
 
 def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOptions) -> Schedule:
     """Place every session and meeting of the conference; see docs/solver.md."""
-    started = clock.monotonic()
-
-    def elapsed() -> float:
-        return clock.monotonic() - started
+    budget = Budget(options.time_limit, options.deterministic)
 
     def report(phase: str, objective: float, bound: float) -> None:
         if options.progress is not None:
-            options.progress(Progress(phase, float(objective), float(bound), elapsed()))
+            options.progress(Progress(phase, float(objective), float(bound), budget.elapsed()))
 
     grid = TimeGrid(conference)
     people = conference.participants_by_id
@@ -256,15 +255,15 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
 
     # phase 1: a greedy placement at once, CP-SAT when the greedy leaves events out,
     # then local search on the real attended weight
-    placement_deadline = started + options.time_limit * PLACEMENT_SHARE
     greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
     placer = model.placer(wants, greedy_step)
     consider(placer.run())
-    consider(placer.improve(None if options.deterministic else placement_deadline))
+    consider(placer.improve(budget.greedy_deadline()))
     assert best is not None
-    if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
+    cp_sat_seconds = budget.placement_cp_sat()
+    if len(best.starts) < len(placeable) and cp_sat_seconds is not None:
         second = model.solve(
-            seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),
+            seconds=cp_sat_seconds,
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
@@ -278,37 +277,29 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
                 placer = model.placer(wants, greedy_step)
                 for eid, cell in sorted(best.starts.items()):
                     placer.put(eid, cell)
-    if best.objective < best.bound and (
-        options.deterministic or clock.monotonic() < placement_deadline
-    ):
+    if best.objective < best.bound and budget.local_search():
         search = LocalSearch(conference, placer, wants, options.seed)
-        last_report = [clock.monotonic()]
+        last_report = [budget.elapsed()]
 
         def after_pass() -> None:
             # a complete schedule now and then, for progress (it costs a phase 2); not in
             # deterministic mode, where what is kept must not depend on the clock
-            if options.deterministic or clock.monotonic() - last_report[0] < REPORT_EVERY:
+            if options.deterministic or budget.elapsed() - last_report[0] < REPORT_EVERY:
                 return
             consider(dict(placer.placed))
-            last_report[0] = clock.monotonic()
+            last_report[0] = budget.elapsed()
 
         rearranger = Rearranger(search, options.seed)
-        rearrange_work = options.time_limit * DETERMINISTIC_REARRANGE_SHARE
 
         def rearrange() -> bool:
-            # without the clock, CP-SAT's own measure of work (about a second per unit)
-            if options.deterministic:
-                left = rearrange_work - rearranger.work
-            else:
-                left = placement_deadline - clock.monotonic()
-            seconds = min(REARRANGE_SECONDS, left)
-            if seconds < 0.5:
+            seconds = budget.rearrangement(rearranger.work)
+            if seconds is None:
                 return False
             return rearranger.step(seconds, options.workers, options.seed, options.deterministic)
 
         starts = search.run(
-            deadline=placement_deadline,
-            max_passes=DETERMINISTIC_PASSES if options.deterministic else None,
+            deadline=budget.placement_deadline,
+            max_passes=budget.local_search_passes(),
             notify=after_pass,
             rearrange=rearrange,
         )
@@ -328,9 +319,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     capacity_binding = any(
         (seats := events[sid].seats) is not None and n > seats for sid, n in demand.items()
     )
-    time_left = options.time_limit - elapsed()
+    polish_seconds = budget.attendance()
     host_total = sum(best.host_by_city.values())
-    if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and time_left > 1.0:
+    if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and polish_seconds is not None:
         polished = improve_with_cp_sat(
             conference,
             events,
@@ -338,7 +329,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             best.plan,
             best.host_by_city,
             dict(wanted_by_city),
-            seconds=time_left - 0.5,
+            seconds=polish_seconds,
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
@@ -363,7 +354,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         best.plan,
         objective=best.objective,
         bound=best.bound,
-        seconds=elapsed(),
+        seconds=budget.elapsed(),
         rooms={eid: published.rooms[eid] for eid in kept.kept if eid in published.rooms},
         displaced=kept.displaced,
         extra_moves=extra_moves,
