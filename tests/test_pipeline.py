@@ -457,7 +457,8 @@ def test_the_solver_process_ends_when_the_request_pipe_closes(
     it would talk through has reached its end."""
     child, requests, replies = worker.start_child()
     try:
-        requests.send((published.conference, published.matchmaking, 60.0, 0, False))
+        options = {"time_limit": 60.0, "seed": 0, "deterministic": False}
+        requests.send((published.conference, published.matchmaking, options))
         assert replies.recv()[0] == "progress"  # at work
         requests.close()
         assert child.wait(timeout=10) == 0
@@ -476,7 +477,8 @@ def test_the_solver_process_says_nothing_when_nobody_listens(
     child, requests, replies = worker.start_child()
     try:
         replies.close()
-        requests.send((published.conference, published.matchmaking, 2.0, 0, False))
+        options = {"time_limit": 2.0, "seed": 0, "deterministic": False}
+        requests.send((published.conference, published.matchmaking, options))
         assert child.wait(timeout=60) == 0
     finally:
         if child.poll() is None:

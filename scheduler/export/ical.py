@@ -109,14 +109,18 @@ def write_calendars(
     folder: Path,
     *,
     stamp: datetime,
+    sequences: Mapping[str, int] | None = None,
+    cancellations: Iterable[Cancellation] = (),
 ) -> None:
     """Write ``calendars/`` and ``invites/`` into ``folder`` from the schedule.
 
     ``stamp`` becomes every DTSTAMP (a naive value is taken as UTC); with the same schedule
-    and stamp the files are byte-for-byte the same. Earlier calendar files in ``folder``
-    are removed first, so a participant who lost all events keeps no stale feed.
+    and stamp the files are byte-for-byte the same. ``sequences`` is every event's
+    SEQUENCE (default 0); each of ``cancellations`` becomes a METHOD:CANCEL message in
+    ``invites/<participant_id>/<event_id>.ics``. Earlier calendar files in ``folder`` are
+    removed first, so a participant who lost all events keeps no stale feed.
     """
-    writer = _Writer(conference, matchmaking, schedule, _as_utc(stamp))
+    writer = _Writer(conference, matchmaking, schedule, _as_utc(stamp), sequences or {})
     calendars = Path(folder) / "calendars"
     invites = Path(folder) / "invites"
     # Stale files from an earlier run would contradict this schedule.
@@ -132,6 +136,9 @@ def write_calendars(
         for event in writer.agenda[participant_id]:
             path = invites / participant_id / f"{event.event_id}.ics"
             _write(path, writer.invite(participant_id, event))
+    for cancel in cancellations:
+        path = invites / cancel.participant_id / f"{cancel.event_id}.ics"
+        _write(path, writer.cancellation(cancel))
 
 
 def uid(conference: Conference, event_id: str) -> str:
@@ -148,6 +155,21 @@ def calendar_language(conference: Conference) -> str:
     return "en"
 
 
+@dataclass(frozen=True)
+class Cancellation:
+    """A calendar entry to cancel for one participant: the event was cancelled, or it
+    goes on without them. ``start``/``end``/``title`` are what their calendar holds."""
+
+    participant_id: str
+    event_id: str
+    sequence: int  # higher than the one they hold
+    start: datetime
+    end: datetime
+    title: str
+    name: str  # the participant, as their invitation named them (they may have withdrawn)
+    email: str
+
+
 class _Writer:
     """Builds the calendars of one schedule; all lookups prepared once."""
 
@@ -157,10 +179,12 @@ class _Writer:
         matchmaking: Matchmaking,
         schedule: Schedule,
         stamp: datetime,
+        sequences: Mapping[str, int],
     ) -> None:
         self.conference = conference
         self.matchmaking = matchmaking
         self.stamp = stamp
+        self.sequences = sequences
         self.events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
         self.by_event: dict[str, list[Attendance]] = {e.event_id: [] for e in self.events}
         agenda_ids: dict[str, set[str]] = {}
@@ -222,6 +246,27 @@ class _Writer:
         vevent = _with_properties(self._event_ical(event, city), people)
         return _with_events(self.invite_heads[city.timezone], [vevent])
 
+    def cancellation(self, cancel: Cancellation) -> bytes:
+        """METHOD:CANCEL for one participant's entry: same UID, a higher SEQUENCE,
+        STATUS:CANCELLED; times in UTC, so it needs no VTIMEZONE."""
+        cal = self._calendar("CANCEL", None, None)
+        vevent = Event()
+        vevent.add("UID", uid(self.conference, cancel.event_id))
+        vevent.add("DTSTAMP", self.stamp)
+        vevent.add("SEQUENCE", cancel.sequence)
+        vevent.add("DTSTART", cancel.start.astimezone(UTC))
+        vevent.add("DTEND", cancel.end.astimezone(UTC))
+        vevent.add("SUMMARY", cancel.title)
+        vevent.add("STATUS", "CANCELLED")
+        organizer = vCalAddress(f"mailto:{self.conference.organizer.email}")
+        organizer.params["CN"] = self.conference.organizer.name
+        vevent.add("ORGANIZER", organizer)
+        address = vCalAddress(f"mailto:{cancel.email}")
+        address.params["CN"] = cancel.name
+        vevent.add("ATTENDEE", address)
+        cal.add_component(vevent)
+        return cal.to_ical()
+
     # -- pieces ----------------------------------------------------------------------------
 
     def _calendar(self, method: str, name: str | None, zone: str | None) -> Calendar:
@@ -271,7 +316,7 @@ class _Writer:
         vevent = Event()
         vevent.add("UID", uid(self.conference, event.event_id))
         vevent.add("DTSTAMP", self.stamp)
-        vevent.add("SEQUENCE", 0)
+        vevent.add("SEQUENCE", self.sequences.get(event.event_id, 0))
         vevent.add("DTSTART", event.start.astimezone(zone))
         vevent.add("DTEND", event.end.astimezone(zone))
         vevent.add("SUMMARY", summary)
