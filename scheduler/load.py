@@ -15,16 +15,19 @@ import codecs
 import csv
 import io
 import math
+import os
 import re
+import stat
 import tomllib
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, available_timezones
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from scheduler.errors import InputErrors, Problem, UserError
 from scheduler.model import (
@@ -69,11 +72,17 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 OPTIONAL_FILES = frozenset({"unavailability", "preferences"})
 
+# Names of files the exporter writes beside those named by ids (scheduler/export):
+# calendars/<participant_id>.ics beside calendars/conference.ics, and
+# agendas/<city_id>.html|.pdf beside agendas/index.html. Sessions share
+# invites/<participant_id>/ only with the meetings (pm-…, nc-…, see GENERATED_PREFIXES).
+RESERVED_PARTICIPANTS = {"conference": "calendars/conference.ics is the whole conference's feed"}
+RESERVED_CITIES = {"index": "agendas/index.html is the page that links every city's agenda"}
+
 DEFAULT_TIMEZONE = {"DE": "Europe/Berlin", "TR": "Europe/Istanbul"}
 DEFAULT_LANGUAGE = {"DE": "de", "TR": "tr"}
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
-EMAIL_PATTERN = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 HHMM_PATTERN = re.compile(r"(\d{1,2}):(\d{2})")
 DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
 INTEGER_PATTERN = re.compile(r"[+-]?\d+(\.0*)?")  # "2.0" is what Excel makes of 2
@@ -115,6 +124,14 @@ TOML_KEYS: dict[str, tuple[str, ...]] = {
     "matchmaking": ("partner_meetings", "new_contacts_per_city", "meeting_minutes", "min_score"),
     "inputs": ("encoding",),
 }
+# Every key of conference.toml whose strings the text policy checks (unknown keys are
+# ignored, so their text is not looked at).
+TOML_STRING_KEYS = frozenset(
+    [f"{section}.{key}" for section, keys in TOML_KEYS.items() for key in keys]
+    + ["conference.organizer.name", "conference.organizer.email"]
+    + [f"themes.{key}" for key in ("id", "de", "tr", "en")]
+    + [f"rules.{key}" for key in ("role", "day_start", "day_end")]
+)
 
 
 def load_conference(folder: Path) -> tuple[Conference, list[str]]:
@@ -148,6 +165,59 @@ class Table:
     overflow: dict[int, str]  # row -> first non-empty cell beyond the header's columns
 
 
+MAX_FILE_BYTES = 50 * 1024 * 1024  # far above any conference; a bigger file is a mistake
+
+
+def read_input_file(path: Path) -> bytes | str:
+    """The bytes of an input file, or why they cannot be read (the file is named by the
+    caller). A folder, a pipe, a device or a dangling link is refused before it is
+    opened, so reading never blocks."""
+    try:
+        if path.is_symlink() and not path.exists():
+            return f"is a link to {os.readlink(path)}, which does not exist"
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            return "is a folder, not a file"
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file (a pipe, socket or device); put the file itself there"
+        if info.st_size > MAX_FILE_BYTES:
+            return f"is {info.st_size // 2**20} MB large: at most {MAX_FILE_BYTES // 2**20} MB"
+        # O_NONBLOCK: should a pipe take the file's place after the check, open() and
+        # read() return at once instead of waiting for a writer.
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return "is not a regular file (a pipe, socket or device)"
+            data = file.read(MAX_FILE_BYTES + 1)
+    except PermissionError:
+        return "cannot be read: permission denied (check the file's permissions)"
+    except OSError as error:
+        return f"cannot be read: {error.strerror or error}"
+    if len(data) > MAX_FILE_BYTES:
+        return f"is larger than {MAX_FILE_BYTES // 2**20} MB"
+    return data
+
+
+_UNICODE_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _wide_unicode(data: bytes) -> str | None:
+    """The name "UTF-16" or "UTF-32" when the bytes are so encoded (by their byte-order mark, or
+    by the zero bytes of mostly-ASCII text without one), else None."""
+    for bom, name in _UNICODE_BOMS:
+        if data.startswith(bom):
+            return name
+    head = data[:400]
+    if len(head) >= 8 and head.count(0) * 3 >= len(head):
+        return "UTF-32" if head.count(0) * 4 >= len(head) * 3 else "UTF-16"
+    return None
+
+
 def _decode_problem(file: str, data: bytes, error: UnicodeDecodeError, encoding: str) -> Problem:
     line = data[: error.start].count(b"\n") + 1
     byte = data[error.start : error.start + 1].hex()
@@ -167,21 +237,54 @@ def _sniff_delimiter(header_line: str) -> str:
 
 
 def read_csv(path: Path, encoding: str | None) -> Table | Problem:
-    """Read a CSV file as strings; a Problem when it cannot be decoded."""
-    data = path.read_bytes()
+    """Read a CSV file as strings; a Problem when it cannot be read or decoded."""
+    data = read_input_file(path)
+    if isinstance(data, str):
+        return Problem(path.name, None, None, f"{path.name} {data}")
     codec = encoding or "utf-8"
+    wide = _wide_unicode(data)
+    if wide and not codecs.lookup(codec).name.startswith(wide.lower()):
+        return Problem(
+            path.name,
+            None,
+            None,
+            f'{path.name} is saved as {wide} (Excel\'s "Unicode Text"); save it as '
+            '"CSV UTF-8" (Excel: File > Save As > CSV UTF-8 (comma delimited))',
+        )
     try:
         text = data.decode(codec)
     except UnicodeDecodeError as error:
         return _decode_problem(path.name, data, error, codec)
     text = text.removeprefix("\ufeff")  # the BOM Excel writes in "CSV UTF-8"
     first_line = next((line for line in text.splitlines() if line.strip()), "")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(first_line))
+    delimiter = _sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         records = list(reader)
     except csv.Error as error:
         return Problem(path.name, reader.line_num, None, f"not a readable CSV file: {error}")
-    return _table(path.name, records)
+    mixed = _mixed_separators(path.name, records, delimiter)
+    return mixed or _table(path.name, records)
+
+
+def _mixed_separators(file: str, records: list[list[str]], delimiter: str) -> Problem | None:
+    """A Problem at the first row that is separated by the other separator than the
+    header (a file pasted together from two spreadsheets)."""
+    other = "," if delimiter == ";" else ";"
+    header = [cell for cell in (records[0] if records else []) if cell.strip()]
+    if len(header) < 2:
+        return None
+    for number, record in enumerate(records[1:], start=2):
+        cells = [cell for cell in record if cell.strip()]
+        if len(cells) == 1 and len(record) < len(header) and other in cells[0]:
+            return Problem(
+                file,
+                number,
+                None,
+                f"this row is separated by {other!r} but the header row by {delimiter!r}: "
+                "use one separator in the whole file (save it again as CSV)",
+            )
+    return None
 
 
 def _xlsx_text(value: Any) -> str:
@@ -204,20 +307,26 @@ def _xlsx_text(value: Any) -> str:
 def read_xlsx(path: Path) -> Table | Problem:
     """Read the first sheet of an Excel workbook as strings."""
     import openpyxl  # imported here: only needed for .xlsx inputs
-    from openpyxl.utils.exceptions import InvalidFileException
 
+    data = read_input_file(path)
+    if isinstance(data, str):
+        return Problem(path.name, None, None, f"{path.name} {data}")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        return Problem(
+            path.name, None, None, "not an Excel workbook (.xlsx): the file is not a zip archive"
+        )
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as error:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            sheet = workbook.worksheets[0]
+            records = [
+                [_xlsx_text(value) for value in row]
+                for row in sheet.iter_rows(min_row=1, values_only=True)
+            ]
+        finally:
+            workbook.close()
+    except Exception as error:  # noqa: BLE001  # a damaged workbook fails anywhere in openpyxl
         return Problem(path.name, None, None, f"cannot open as an Excel workbook (.xlsx): {error}")
-    try:
-        sheet = workbook.worksheets[0]
-        records = [
-            [_xlsx_text(value) for value in row]
-            for row in sheet.iter_rows(min_row=1, values_only=True)
-        ]
-    finally:
-        workbook.close()
     return _table(path.name, records)
 
 
@@ -264,9 +373,10 @@ def parse_bool(text: str) -> bool | None:
 
 def parse_int(text: str) -> int | None:
     """An integer; "2.0" (what Excel makes of 2) counts as 2. None when not an integer."""
-    if not INTEGER_PATTERN.fullmatch(text.strip()):
+    text = text.strip()
+    if len(text) > 1000 or not INTEGER_PATTERN.fullmatch(text):
         return None
-    return int(float(text)) if "." in text else int(text)
+    return int(text.split(".", 1)[0])  # no float(): "1" + 400 zeros + ".0" is no infinity
 
 
 def parse_hhmm(text: str) -> time | None:
@@ -307,11 +417,6 @@ def pipe_list(text: str) -> list[str]:
 
 
 @cache
-def known_timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-@cache
 def holiday_regions() -> dict[str, list[str]]:
     """Countries the `holidays` package knows, with their subdivision codes."""
     import holidays
@@ -321,11 +426,323 @@ def holiday_regions() -> dict[str, list[str]]:
     }
 
 
-def valid_id(value: str) -> bool:
-    return bool(ID_PATTERN.fullmatch(value)) and value.strip(".") != ""
-
-
 ID_HELP = "only ASCII letters, digits, '_', '-' and '.' (ids become file names)"
+ID_MAX = 64  # characters; meeting ids join two city ids: pm-<64>-<64>.ics stays far below 255
+
+# Names Windows keeps for devices: no file may be called so, whatever its extension.
+WINDOWS_DEVICES = frozenset(
+    {"con", "prn", "aux", "nul"} | {f"{port}{n}" for port in ("com", "lpt") for n in range(10)}
+)
+
+
+def id_problem(value: str) -> str | None:
+    """Why ``value`` cannot be an id (ids become file names on every system), or None."""
+    if value in (".", ".."):
+        return f"{value!r} cannot be an id: '.' and '..' name folders, and ids become file names"
+    if len(value) > ID_MAX:
+        return (
+            f"{_shorten(value)!r} is {len(value)} characters long: an id may have at most {ID_MAX}"
+        )
+    if not ID_PATTERN.fullmatch(value):
+        return f"{value!r} is not a valid id: {ID_HELP}"
+    if value.startswith("."):
+        return f"{value!r} is not a valid id: it must not start with '.' (a hidden file)"
+    if value.startswith("-"):
+        return (
+            f"{value!r} is not a valid id: it must not start with '-' (command-line tools "
+            "read such a file name as an option)"
+        )
+    if value.endswith("."):
+        return f"{value!r} is not a valid id: it must not end with '.' (Windows drops it)"
+    if value.split(".", 1)[0].lower() in WINDOWS_DEVICES:
+        return (
+            f"{value!r} is not a valid id: {value.split('.', 1)[0]} is a device name on Windows "
+            "(CON, PRN, AUX, NUL, COM0-9, LPT0-9, with any extension), where no file can "
+            "have that name"
+        )
+    return None
+
+
+def meeting_id_clashes(city_ids: Iterable[str]) -> list[tuple[tuple[str, str], tuple[str, str]]]:
+    """Two pairs of cities whose meeting ids (pm-<a>-<b>, nc-<a>-<b>, the pair sorted)
+    would be equal whatever the capitals, such as osn + a-b and osn-a + b.
+
+    Only ids holding '-' can clash: a-b equals c-d for a ≠ c only when c = a-m and
+    b = m-d, so every split of a hyphenated id is tried instead of every pair.
+    """
+    by_fold = {city.casefold(): city for city in city_ids}
+    tails: dict[str, list[str]] = {}  # x -> every y for which x-y is a city (folded)
+    for folded in by_fold:
+        for at, char in enumerate(folded):
+            if char == "-":
+                tails.setdefault(folded[:at], []).append(folded[at + 1 :])
+    clashes: list[tuple[tuple[str, str], tuple[str, str]]] = []
+    for head, middles in tails.items():
+        if head not in by_fold:
+            continue
+        for middle in middles:  # c = head-middle is a city
+            for tail in tails.get(middle, ()):  # b = middle-tail is a city
+                if tail not in by_fold:
+                    continue
+                pair_one = sorted((by_fold[head], by_fold[f"{middle}-{tail}"]))
+                pair_two = sorted((by_fold[f"{head}-{middle}"], by_fold[tail]))
+                if (
+                    len(set(pair_one)) == len(set(pair_two)) == 2
+                    and pair_one != pair_two
+                    and "-".join(pair_one).casefold() == "-".join(pair_two).casefold()
+                ):
+                    clashes.append(((pair_one[0], pair_one[1]), (pair_two[0], pair_two[1])))
+    return clashes
+
+
+# --------------------------------------------------------------------------- the text policy
+# Every cell of every table and every string of conference.toml passes through
+# ``clean_text`` once, before anything else reads it (see docs/inputs.md).
+
+
+@dataclass(frozen=True)
+class TextRule:
+    """How one kind of text is checked: at most ``limit`` characters; ``fold``: free text,
+    where line breaks and tabs become one space (with a warning) instead of an error."""
+
+    limit: int
+    what: str
+    fold: bool = False
+
+
+ID_TEXT = TextRule(ID_MAX, "an id")
+NAME_TEXT = TextRule(200, "a name", fold=True)
+TITLE_TEXT = TextRule(300, "a title", fold=True)
+NOTE_TEXT = TextRule(500, "a note", fold=True)
+LIST_TEXT = TextRule(5000, "a list")
+EMAIL_TEXT = TextRule(254, "an e-mail address")
+URL_TEXT = TextRule(2000, "a URL")
+CODE_TEXT = TextRule(64, "this value")  # numbers, dates, codes, zones, yes/no
+
+COLUMN_TEXT: dict[str, TextRule] = {
+    **dict.fromkeys(
+        ("city_id", "participant_id", "session_id", "city_a", "city_b", "theme"), ID_TEXT
+    ),
+    "name": NAME_TEXT,
+    "organisation": NAME_TEXT,
+    **dict.fromkeys(("title_de", "title_tr", "title_en"), TITLE_TEXT),
+    "reason": NOTE_TEXT,
+    "hosts": LIST_TEXT,
+    "email": EMAIL_TEXT,
+}  # every other column: CODE_TEXT
+
+TOML_TEXT: dict[str, TextRule] = {
+    "conference.name": NAME_TEXT,
+    "conference.organizer.name": NAME_TEXT,
+    "conference.organizer.email": EMAIL_TEXT,
+    "conference.meeting_url": URL_TEXT,
+    "themes.id": ID_TEXT,
+    **dict.fromkeys(("themes.de", "themes.tr", "themes.en"), NAME_TEXT),
+}  # every other string: CODE_TEXT
+
+# Line breaks as Excel (Alt+Enter), Word and web forms write them, and tabs.
+_BREAKS = "\t\n\v\f\r\x85\u2028\u2029"
+_BREAK_RUN = re.compile(f"[ {_BREAKS}]*[{_BREAKS}][ {_BREAKS}]*")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # C0, DEL, C1
+
+
+@dataclass(frozen=True)
+class CleanText:
+    """A text after the policy: the value to use, and what to tell the organiser."""
+
+    value: str
+    folded: bool = False  # line breaks or tabs became spaces
+    problem: str | None = None  # why the text is refused
+
+
+def clean_text(text: str, rule: TextRule) -> CleanText:
+    """Apply the text policy to one stripped cell or TOML string.
+
+    Free text has its line breaks and tabs folded to one space; elsewhere they are an
+    error. Other control characters (NUL, ESC, DEL, C1) are always an error: they
+    could end a calendar line or hide text. The refused value is returned with each
+    control character replaced by U+FFFD, so no message prints one.
+    """
+    folded = False
+    if _BREAK_RUN.search(text):
+        if rule.fold:
+            text, folded = _BREAK_RUN.sub(" ", text), True
+        else:
+            shown = _BREAK_RUN.sub("\ufffd", text)
+            return CleanText(
+                shown,
+                problem=f"{_shorten(shown)!r} holds a line break or tab: {rule.what} is one line",
+            )
+    control = _CONTROL.search(text)
+    if control:
+        shown = _CONTROL.sub("\ufffd", text)
+        return CleanText(
+            shown,
+            problem=f"{_shorten(shown)!r} holds the control character U+{ord(control[0]):04X} "
+            f"(at character {control.start() + 1}): remove it",
+        )
+    if len(text) > rule.limit:
+        hint = " (is a double quote left open above?)" if folded else ""
+        return CleanText(
+            text,
+            folded,
+            f"{_shorten(text)!r} is {len(text)} characters long: {rule.what} may have at "
+            f"most {rule.limit}{hint}",
+        )
+    return CleanText(text, folded)
+
+
+def _shorten(text: str, keep: int = 40) -> str:
+    return text if len(text) <= keep else text[:keep] + "…"
+
+
+def printable(text: str) -> str:
+    """``text`` as is when it is plain, else its repr: for names in warnings."""
+    return text if text.isprintable() else repr(text)
+
+
+# --------------------------------------------------------------------------- numbers
+# Sane ranges: far beyond any real conference, far below what overflows a solver or a
+# calendar (a count of 1e20 or a year 1 would crash only after minutes of solving).
+
+MINUTES_PER_DAY = 1440
+FIRST_YEAR, LAST_YEAR = 1900, 2100  # of every date and date-time
+MAX_WINDOW_DAYS = 366  # conference.start to conference.end, inclusive
+MAX_ROOMS = 1000
+MAX_INTERPRETERS = 1000
+MAX_CONTACTS_PER_CITY = 1000
+MAX_CAPACITY = 100_000
+SINCE_YEARS = (800, 2100)  # Paderborn and Le Mans are partners since 836
+
+
+def in_years(moment: date) -> bool:
+    """Whether a date (or date-time) lies in the years the tool can plan."""
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
+YEARS_HELP = f"dates must lie in the years {FIRST_YEAR} to {LAST_YEAR}"
+
+
+# --------------------------------------------------------------------------- e-mail, URL, zone
+
+
+# Before the @, besides letters and digits, only these: the others (?, %, &, #, /, =, …)
+# have a meaning in a mailto: link or a mail header.
+_EMAIL_LOCAL_PUNCTUATION = frozenset("._-+'")
+
+
+def email_problem(address: str) -> str | None:
+    """Why ``address`` is not a usable e-mail address, or None.
+
+    Checked by the email-validator package (syntax only, no DNS look-up), then its part
+    before the @ is held to letters, digits and . _ - + ' so that it is written into a
+    calendar's mailto: as it stands.
+    """
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        return f"{address!r} is not a valid e-mail address like name@example.org: {error}"
+    local = address.rsplit("@", 1)[0]
+    odd = [c for c in local if not c.isalnum() and c not in _EMAIL_LOCAL_PUNCTUATION]
+    if odd:
+        return (
+            f"{address!r} is not a valid e-mail address like name@example.org: {odd[0]!r} "
+            "before the @ is not accepted (only letters, digits and . _ - + ')"
+        )
+    return None
+
+
+URL_PLACEHOLDER = "{event_id}"
+_URL_FORBIDDEN = frozenset(' "<>\\^`{}|')
+
+
+def meeting_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a meeting link, or None: http(s) only, one line, no spaces;
+    ``{event_id}`` is the only placeholder."""
+    probe = url.replace(URL_PLACEHOLDER, "event")
+    odd = next((c for c in probe if c in _URL_FORBIDDEN or c.isspace()), None)
+    if odd is not None:
+        return (
+            f"{_shorten(url)!r} holds {odd!r}, which a link cannot hold (the only "
+            f"placeholder is {URL_PLACEHOLDER})"
+        )
+    parts = urlsplit(probe)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return (
+            f"{_shorten(url)!r} is not an http:// or https:// address, e.g. "
+            '"https://meet.example.org/{event_id}"'
+        )
+    return None
+
+
+@cache
+def _zone_names() -> tuple[frozenset[str], dict[str, str]]:
+    """The time-zone database of the tzdata package: its zones (with the names zone.tab
+    gives each country) and its old names (links) with the zone each stands for."""
+    import importlib.resources
+
+    data = importlib.resources.files("tzdata").joinpath("zoneinfo")
+    zones = {"UTC"}
+    links: dict[str, str] = {}
+    for line in data.joinpath("tzdata.zi").read_text(encoding="utf-8").splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "Z":
+            zones.add(fields[1])
+        elif len(fields) == 3 and fields[0] == "L":
+            links[fields[2]] = fields[1]
+    for line in data.joinpath("zone.tab").read_text(encoding="utf-8").splitlines():
+        fields = line.split("\t")
+        if not line.startswith("#") and len(fields) >= 3:
+            zones.add(fields[2])  # e.g. Europe/Amsterdam, a link since 2022 but a country's
+    zones.discard("Factory")  # a placeholder zone of the database, no place
+    return frozenset(zones), {k: v for k, v in links.items() if k not in zones}
+
+
+def zone_problem(name: str) -> str | None:
+    """Why ``name`` is not an IANA time zone this tool accepts, or None.
+
+    Accepted: the database's zones, the zone names zone.tab lists per country and UTC.
+    Old names (Turkey, Asia/Istanbul, US/Eastern) are refused with the current one, so
+    every feed names a zone that every calendar client knows. ``localtime``, ``Factory``,
+    ``posixrules``, ``posix/…`` and ``right/…`` are files of the machine, not zones.
+    """
+    zones, links = _zone_names()
+    if name in zones:
+        return None
+    if name in links:
+        target = links[name]
+        while target in links:
+            target = links[target]
+        return (
+            f"{name!r} is an old name in the IANA time-zone database; write its current "
+            f"name {target}"
+        )
+    near = [zone for zone in zones if zone.lower() == name.lower()]
+    hint = f"; did you mean {near[0]}?" if near else ", e.g. Europe/Berlin or Europe/Istanbul"
+    return f"{name!r} is not a known IANA time zone{hint}"
+
+
+# Python codecs that decode bytes but are no character set of a file.
+_NOT_FILE_ENCODINGS = frozenset(
+    {"unicode_escape", "raw_unicode_escape", "idna", "punycode", "undefined"}
+)
+
+
+def encoding_problem(name: str) -> str | None:
+    """Why ``name`` is not an encoding to read CSV files with, or None."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        return f"{name!r} is not an encoding name Python knows, e.g. utf-8, cp1254, cp1252, latin-1"
+    try:
+        "a".encode(codec)  # refuses a codec that is not a text encoding
+    except LookupError:  # rot13, base64, hex, zlib: bytes-to-bytes or text-to-text codecs
+        return f"{name!r} is not a text encoding; name the file's character set, e.g. cp1254"
+    if codec.replace("-", "_") in _NOT_FILE_ENCODINGS:
+        return f"{name!r} is not the character set of a file; name one, e.g. cp1254"
+    return None
 
 
 # --------------------------------------------------------------------------- TOML helpers
@@ -370,23 +787,44 @@ class _Loader:
         self.warnings: list[str] = []
         self.toml_lines: dict[str, int] = {}
         self.readable: set[str] = set()  # stems whose file was read (others are not cross-checked)
+        # Cells the text policy refused: one problem per cell, not one per later check.
+        self.refused: set[tuple[str, int | None, str | None]] = set()
 
     # ---------------------------------------------------------------- reporting
 
     def problem(self, file: str, row: int | None, column: str | None, message: str) -> None:
-        self.problems.append(Problem(file, row, column, message))
+        if (file, row, column) not in self.refused:
+            self.problems.append(Problem(file, row, column, message))
+
+    def text(self, file: str, row: int | None, column: str, value: str, rule: TextRule) -> str:
+        """The text policy for one cell or TOML string (the one place it is applied):
+        folds, refuses, or passes the value; returns the value later checks see."""
+        cleaned = clean_text(value, rule)
+        if cleaned.problem:
+            self.problem(file, row, column, cleaned.problem)
+            self.refused.add((file, row, column))
+        elif cleaned.folded:
+            where = f"{file}, row {row}" if row is not None else file
+            self.warnings.append(
+                f"{where}, column {column}: line breaks or tabs in {rule.what} became spaces"
+            )
+        return cleaned.value
 
     def toml_problem(self, key: str, message: str, index: int | None = None) -> None:
         """A problem in conference.toml at the key's line (else its table's), when known.
 
         ``index`` is the position of the table in an array of tables ([[themes]]).
         """
+        self.problem(TOML_FILE, self.toml_line(key, index), key, message)
+
+    def toml_line(self, key: str, index: int | None = None) -> int | None:
+        """The line of a key of conference.toml (else of its table), when known."""
         section, _, rest = key.partition(".")
         candidate = section if index is None else f"{section}[{index}]"
         candidate = f"{candidate}.{rest}" if rest else candidate
         while candidate not in self.toml_lines and "." in candidate:
             candidate = candidate.rsplit(".", 1)[0]
-        self.problem(TOML_FILE, self.toml_lines.get(candidate), key, message)
+        return self.toml_lines.get(candidate)
 
     def known(self, stem: str, value: str, ids: dict[str, Any]) -> bool:
         """Whether a reference resolves; references into an unreadable file are not
@@ -446,7 +884,8 @@ class _Loader:
     def read_table(self, stem: str, encoding: str | None) -> Table | None:
         """The .csv or .xlsx of a stem, its columns checked; None when missing or unreadable."""
         csv_path, xlsx_path = self.folder / f"{stem}.csv", self.folder / f"{stem}.xlsx"
-        if csv_path.exists() and xlsx_path.exists():
+        csv_there, xlsx_there = os.path.lexists(csv_path), os.path.lexists(xlsx_path)
+        if csv_there and xlsx_there:
             self.problem(
                 csv_path.name,
                 None,
@@ -454,7 +893,7 @@ class _Loader:
                 f"both {csv_path.name} and {xlsx_path.name} exist; keep only one of them",
             )
             return None
-        if not csv_path.exists() and not xlsx_path.exists():
+        if not csv_there and not xlsx_there:
             if stem not in OPTIONAL_FILES:
                 self.problem(
                     csv_path.name,
@@ -463,10 +902,11 @@ class _Loader:
                     f"missing: the input folder needs {csv_path.name} (or {xlsx_path.name})",
                 )
             return None
-        result = read_csv(csv_path, encoding) if csv_path.exists() else read_xlsx(xlsx_path)
+        result = read_csv(csv_path, encoding) if csv_there else read_xlsx(xlsx_path)
         if isinstance(result, Problem):
             self.problems.append(result)
             return None
+        self.apply_text_policy(stem, result)
         seen: set[str] = set()
         for column in result.columns:
             if column and column in seen:
@@ -493,21 +933,38 @@ class _Loader:
         self.readable.add(stem)
         return result
 
+    def apply_text_policy(self, stem: str, table: Table) -> None:
+        """Every cell of the columns this tool reads through ``text``, in place."""
+        required, optional = COLUMNS[stem]
+        used = set(required) | set(optional)
+        for row, cells in table.rows:
+            for column, value in cells.items():
+                if column in used or (stem == "participants" and column.startswith("interest_")):
+                    rule = COLUMN_TEXT.get(column, CODE_TEXT)
+                    cells[column] = self.text(table.file, row, column, value, rule)
+
     # ---------------------------------------------------------------- conference.toml
 
     def read_settings(self) -> dict[str, Any]:
         """conference.toml, checked key by key; whatever is valid is returned."""
         path = self.folder / TOML_FILE
         out: dict[str, Any] = {}
-        if not path.exists():
+        if not os.path.lexists(path):
             self.problem(TOML_FILE, None, None, "missing: the input folder needs conference.toml")
             return out
+        data = read_input_file(path)
+        if isinstance(data, str):
+            self.problem(TOML_FILE, None, None, f"{TOML_FILE} {data}")
+            return out
         try:
-            text = path.read_bytes().decode("utf-8").removeprefix("\ufeff")
+            text = data.decode("utf-8").removeprefix("\ufeff")
         except UnicodeDecodeError as error:
-            data = path.read_bytes()
             line = data[: error.start].count(b"\n") + 1
-            self.problem(TOML_FILE, line, None, "not valid UTF-8; save conference.toml as UTF-8")
+            wide = _wide_unicode(data)
+            fix = f"it is saved as {wide}; " if wide else ""
+            self.problem(
+                TOML_FILE, line, None, f"not valid UTF-8; {fix}save conference.toml as UTF-8"
+            )
             return out
         try:
             document = tomllib.loads(text)
@@ -520,17 +977,26 @@ class _Loader:
                 f"not valid TOML: {error}",
             )
             return out
+        except (ValueError, RecursionError) as error:  # a number of 5000 digits, deep nesting
+            self.problem(TOML_FILE, None, None, f"not valid TOML: {str(error)[:200]}")
+            return out
         self.toml_lines = _toml_lines(text)
         known = set(TOML_KEYS) | {"themes", "rules"}
         for section in document:
             if section not in known:
-                self.warnings.append(f"{TOML_FILE}: unknown table [{section}] is ignored")
+                self.warnings.append(
+                    f"{TOML_FILE}: unknown table [{printable(section)}] is ignored"
+                )
         for section, keys in TOML_KEYS.items():
             table = document.get(section, {})
             if isinstance(table, dict):
                 for key in table:
                     if key not in keys:
-                        self.warnings.append(f"{TOML_FILE}: unknown key {section}.{key} is ignored")
+                        self.warnings.append(
+                            f"{TOML_FILE}: unknown key {section}.{printable(key)} is ignored"
+                        )
+        for section, value in document.items():
+            document[section] = self.toml_text(section, value, None)
 
         self.conference_section(document, out)
         self.calendar_section(document, out)
@@ -540,6 +1006,26 @@ class _Loader:
         self.rules_section(document, out)
         self.inputs_section(document, out)
         return out
+
+    def toml_text(self, dotted: str, value: Any, index: int | None) -> Any:
+        """The text policy for every string of a known key of conference.toml (in tables,
+        arrays and arrays of tables); returns the value with its strings cleaned."""
+        if isinstance(value, dict):
+            return {
+                key: self.toml_text(f"{dotted}.{key}", item, index) for key, item in value.items()
+            }
+        if isinstance(value, list):
+            tables = all(isinstance(item, dict) for item in value)
+            return [
+                self.toml_text(dotted, item, number if tables else index)
+                for number, item in enumerate(value)
+            ]
+        if isinstance(value, str) and dotted in TOML_STRING_KEYS:
+            line = self.toml_line(dotted, index)
+            return self.text(
+                TOML_FILE, line, dotted, value.strip(), TOML_TEXT.get(dotted, CODE_TEXT)
+            )
+        return value
 
     def section(self, document: dict[str, Any], name: str, required: bool = True) -> dict[str, Any]:
         table = document.get(name)
@@ -567,9 +1053,13 @@ class _Loader:
                 return default  # type: ignore[no-any-return]
             self.toml_problem(dotted, f"missing key {name}: {expected}")
             return None
-        value = convert(table[name])
+        try:
+            value = convert(table[name])
+        except Refused as refusal:
+            self.toml_problem(dotted, str(refusal))
+            return None
         if value is None:
-            self.toml_problem(dotted, f"{table[name]!r} is not valid: {expected}")
+            self.toml_problem(dotted, f"{_shorten(repr(table[name]), 60)} is not valid: {expected}")
         return value
 
     def conference_section(self, document: dict[str, Any], out: dict[str, Any]) -> None:
@@ -582,10 +1072,22 @@ class _Loader:
         zone = self.key(
             table, "conference.timezone", _timezone, "an IANA time zone like Europe/Berlin"
         )
-        url = self.key(table, "conference.meeting_url", _nonempty_str, "a URL", default=None)
+        url = self.key(
+            table, "conference.meeting_url", _meeting_url, "an https:// address", default=None
+        )
+        for key, day in (("conference.start", start), ("conference.end", end)):
+            if day and not in_years(day):
+                self.toml_problem(key, f"{day} is not valid: {YEARS_HELP}")
+                start = end = None
         if start and end and end < start:
             self.toml_problem(
                 "conference.end", f"the conference ends ({end}) before it starts ({start})"
+            )
+            start = end = None
+        elif start and end and (end - start).days >= MAX_WINDOW_DAYS:
+            self.toml_problem(
+                "conference.end",
+                f"the conference lasts {(end - start).days + 1} days: at most {MAX_WINDOW_DAYS}",
             )
             start = end = None
         organizer = None
@@ -632,10 +1134,16 @@ class _Loader:
             "a whole number of minutes that divides a day (1440), e.g. 5, 10, 15, 30, 60",
         )
         buffer = self.key(
-            table, "calendar.buffer_minutes", _at_least(0), "a whole number of minutes >= 0"
+            table,
+            "calendar.buffer_minutes",
+            _whole(0, MINUTES_PER_DAY),
+            f"a whole number of minutes >= 0 (at most {MINUTES_PER_DAY}, a day)",
         )
         per_day = self.key(
-            table, "calendar.max_events_per_day", _at_least(1), "a whole number >= 1"
+            table,
+            "calendar.max_events_per_day",
+            _whole(1, MINUTES_PER_DAY),
+            f"a whole number >= 1 (at most {MINUTES_PER_DAY})",
         )
         holidays_ = self.key(table, "calendar.public_holidays", _toml_bool, "true or false")
         if day_start and day_end and day_start >= day_end:
@@ -660,9 +1168,17 @@ class _Loader:
         table = self.section(document, "resources")
         if not table:
             return
-        rooms = self.key(table, "resources.rooms", _at_least(1), "a whole number >= 1")
+        rooms = self.key(
+            table,
+            "resources.rooms",
+            _whole(1, MAX_ROOMS),
+            f"a whole number >= 1 (at most {MAX_ROOMS})",
+        )
         interpreters = self.key(
-            table, "resources.interpreters", _at_least(0), "a whole number >= 0"
+            table,
+            "resources.interpreters",
+            _whole(0, MAX_INTERPRETERS),
+            f"a whole number >= 0 (at most {MAX_INTERPRETERS})",
         )
         if rooms is not None and interpreters is not None:
             out["resources"] = Resources(rooms=rooms, interpreters=interpreters)
@@ -673,10 +1189,16 @@ class _Loader:
             return
         partner = self.key(table, "matchmaking.partner_meetings", _toml_bool, "true or false")
         contacts = self.key(
-            table, "matchmaking.new_contacts_per_city", _at_least(0), "a whole number >= 0"
+            table,
+            "matchmaking.new_contacts_per_city",
+            _whole(0, MAX_CONTACTS_PER_CITY),
+            f"a whole number >= 0 (at most {MAX_CONTACTS_PER_CITY})",
         )
         minutes = self.key(
-            table, "matchmaking.meeting_minutes", _at_least(1), "a positive whole number of minutes"
+            table,
+            "matchmaking.meeting_minutes",
+            _whole(1, MINUTES_PER_DAY),
+            f"a positive whole number of minutes (at most {MINUTES_PER_DAY}, a day)",
         )
         score = self.key(table, "matchmaking.min_score", _score, "a number from 0 to 1")
         grid = out.get("grid_minutes")
@@ -723,8 +1245,8 @@ class _Loader:
                     self.warnings.append(f"{TOML_FILE}: unknown key themes.{key} is ignored")
             if theme_id is None:
                 continue
-            if not valid_id(theme_id):
-                self.toml_problem("themes.id", f"{theme_id!r} is not a valid id: {ID_HELP}", index)
+            if wrong := id_problem(theme_id):
+                self.toml_problem("themes.id", wrong, index)
             elif theme_id in seen:
                 self.toml_problem("themes.id", f"theme {theme_id!r} is defined twice", index)
             seen.add(theme_id)
@@ -749,9 +1271,15 @@ class _Loader:
                     dotted, f"[[{section}]] number {index + 1} has no {name}: {expected}", index
                 )
             return None
-        value = convert(table[name])
+        try:
+            value = convert(table[name])
+        except Refused as refusal:
+            self.toml_problem(dotted, str(refusal), index)
+            return None
         if value is None:
-            self.toml_problem(dotted, f"{table[name]!r} is not valid: {expected}", index)
+            self.toml_problem(
+                dotted, f"{_shorten(repr(table[name]), 60)} is not valid: {expected}", index
+            )
         return value
 
     def rules_section(self, document: dict[str, Any], out: dict[str, Any]) -> None:
@@ -811,11 +1339,13 @@ class _Loader:
         cities: dict[str, City] = {}
         if table is None:
             return cities
-        first_row: dict[str, int] = {}
+        first_row: dict[str, tuple[str, int]] = {}
         unknown_countries: set[str] = set()
         for row, cells in table.rows:
             problems_before = len(self.problems)
-            city_id = self.identifier(table, row, cells, "city_id", first_row, "city")
+            city_id = self.identifier(
+                table, row, cells, "city_id", first_row, "city", RESERVED_CITIES
+            )
             name = self.required_text(table, row, cells, "name")
             country = cells["country"].upper()
             if not re.fullmatch(r"[A-Z]{2}", country):
@@ -844,13 +1374,8 @@ class _Loader:
                         "timezone",
                         f"required for a city outside DE and TR (country {country}): an IANA zone like Europe/Vienna",
                     )
-            elif zone not in known_timezones():
-                self.problem(
-                    table.file,
-                    row,
-                    "timezone",
-                    f"{zone!r} is not a known IANA time zone, e.g. Europe/Berlin or Europe/Istanbul",
-                )
+            elif zone_wrong := zone_problem(zone):
+                self.problem(table.file, row, "timezone", zone_wrong)
             language = cells.get("language", "").lower() or DEFAULT_LANGUAGE.get(country, "en")
             if language not in LANGUAGES:
                 self.problem(
@@ -863,6 +1388,16 @@ class _Loader:
                 cities[city_id] = City(city_id, name, country, region, zone, language)  # type: ignore[arg-type]
             elif city_id:
                 cities.setdefault(city_id, None)  # type: ignore[arg-type]  # known, but broken
+        rows = {city_id: row for city_id, row in first_row.values()}
+        for (a, b), (c, d) in meeting_id_clashes(rows):
+            self.problem(
+                table.file,
+                rows[c] if "-" in c else rows[d],
+                "city_id",
+                f"the meetings of {a} with {b} and of {c} with {d} would both be "
+                f"called pm-{a}-{b} (a file name): city ids joined by '-' must not read "
+                "alike; rename one of them",
+            )
         return cities
 
     def region(self, table: Table, row: int, country: str, region: str) -> str | None:
@@ -916,9 +1451,13 @@ class _Loader:
             since = None
             if cells.get("since"):
                 since = parse_int(cells["since"])
-                if since is None:
+                if since is None or not SINCE_YEARS[0] <= since <= SINCE_YEARS[1]:
                     self.problem(
-                        table.file, row, "since", f"{cells['since']!r} is not a year like 1988"
+                        table.file,
+                        row,
+                        "since",
+                        f"{cells['since']!r} is not a year like 1988 "
+                        f"({SINCE_YEARS[0]} to {SINCE_YEARS[1]})",
                     )
                     ok = False
             if not ok:
@@ -968,28 +1507,18 @@ class _Loader:
                 self.warnings.append(
                     f"{table.file}: column {column!r} names no theme of conference.toml and is ignored"
                 )
-        first_row: dict[str, int] = {}
+        first_row: dict[str, tuple[str, int]] = {}
         emails: dict[str, int] = {}
         for row, cells in table.rows:
             problems_before = len(self.problems)
-            pid = self.identifier(table, row, cells, "participant_id", first_row, "participant")
-            if pid and pid.lower() == "conference":
-                # calendars/conference.ics is the whole conference's feed.
-                self.problem(
-                    table.file,
-                    row,
-                    "participant_id",
-                    "'conference' is reserved (calendars/conference.ics); choose another id",
-                )
+            pid = self.identifier(
+                table, row, cells, "participant_id", first_row, "participant", RESERVED_PARTICIPANTS
+            )
             name = self.required_text(table, row, cells, "name")
             email = cells["email"]
-            if not _email(email):
-                self.problem(
-                    table.file,
-                    row,
-                    "email",
-                    f"{email!r} is not a valid e-mail address like name@example.org",
-                )
+            email_wrong = email_problem(email)
+            if email_wrong:
+                self.problem(table.file, row, "email", email_wrong)
             else:
                 key = email.casefold()
                 if key in emails:
@@ -1042,7 +1571,9 @@ class _Loader:
                 value = self.level(table, row, cells, column, "interest")
                 if value is not None:
                     interests[theme.id] = value
-            if pid and len(self.problems) == problems_before:
+            # Someone of a broken city is broken too: their languages may come from it.
+            city_broken = city is None and city_id in cities
+            if pid and len(self.problems) == problems_before and not city_broken:
                 participants[pid] = Participant(
                     id=pid,
                     name=name,
@@ -1130,6 +1661,9 @@ class _Loader:
                 f"{text!r} is not a date (2020-06-03) or a date-time (2020-06-03T14:30)",
             )
             return None
+        if not in_years(day or moment):  # type: ignore[arg-type]  # one of them is set
+            self.problem(table.file, row, column, f"{text!r} is not valid: {YEARS_HELP}")
+            return None
         if zone is None:
             return None  # the participant is unknown; that problem is reported already
         if day is not None:
@@ -1154,7 +1688,7 @@ class _Loader:
         sessions: dict[str, Session] = {}
         if table is None:
             return sessions
-        first_row: dict[str, int] = {}
+        first_row: dict[str, tuple[str, int]] = {}
         window_start, window_end = settings.get("start"), settings.get("end")
         organiser_zone = ZoneInfo(settings["timezone"]) if settings.get("timezone") else None
         for row, cells in table.rows:
@@ -1199,6 +1733,13 @@ class _Loader:
                     "duration_minutes",
                     f"{cells['duration_minutes']!r} is not a positive whole number of minutes",
                 )
+            elif duration > MINUTES_PER_DAY:
+                self.problem(
+                    table.file,
+                    row,
+                    "duration_minutes",
+                    f"{duration} minutes is longer than a day (at most {MINUTES_PER_DAY})",
+                )
             elif grid and duration % grid:
                 self.problem(
                     table.file,
@@ -1217,7 +1758,15 @@ class _Loader:
             capacity = None
             if cells.get("capacity"):
                 capacity = parse_int(cells["capacity"])
-                if capacity is None or capacity <= 0:
+                if capacity is not None and capacity > MAX_CAPACITY:
+                    self.problem(
+                        table.file,
+                        row,
+                        "capacity",
+                        f"{capacity} is too large: at most {MAX_CAPACITY} (leave it blank for no limit)",
+                    )
+                    capacity = None
+                elif capacity is None or capacity <= 0:
                     self.problem(
                         table.file,
                         row,
@@ -1326,6 +1875,9 @@ class _Loader:
         day = parse_date(text)
         if day is None:
             self.problem(table.file, row, column, f"{text!r} is not a date like 2020-06-03")
+        elif not in_years(day):
+            self.problem(table.file, row, column, f"{text!r} is not valid: {YEARS_HELP}")
+            return None
         elif first and last and not first <= day <= last:
             self.problem(
                 table.file, row, column, f"{day} is outside the conference ({first} to {last})"
@@ -1360,6 +1912,9 @@ class _Loader:
                 "fixed_start",
                 f"{text!r} has no UTC offset: write it like 2020-06-04T10:00+02:00 (Berlin summer time) or +03:00 (Istanbul)",
             )
+            return None
+        if not in_years(moment):
+            self.problem(table.file, row, "fixed_start", f"{text!r} is not valid: {YEARS_HELP}")
             return None
         if zone is not None:
             day = moment.astimezone(zone).date()
@@ -1441,33 +1996,43 @@ class _Loader:
         row: int,
         cells: dict[str, str],
         column: str,
-        first_row: dict[str, int],
+        first_row: dict[str, tuple[str, int]],
         what: str,
+        reserved: Mapping[str, str] | None = None,
     ) -> str | None:
+        """A new id of a table: valid as a file name, not reserved, and unique in the table
+        whatever its capitals (``first_row``: case-folded id -> (id, row))."""
         value = cells[column]
         if not value:
             self.problem(table.file, row, column, f"required: a unique {what} id")
             return None
-        if not valid_id(value):
-            self.problem(table.file, row, column, f"{value!r} is not a valid id: {ID_HELP}")
+        wrong = id_problem(value)
+        if wrong:
+            self.problem(table.file, row, column, wrong)
             return None
-        if value in first_row:
+        folded = value.casefold()
+        if reserved and folded in reserved:
             self.problem(
                 table.file,
                 row,
                 column,
-                f"duplicate {what} id {value!r} (first in row {first_row[value]})",
+                f"{value!r} is reserved ({reserved[folded]}), in any capitals; choose another id",
             )
             return None
-        # Ids hold no spaces, so " " + lower-case id cannot clash with a real id.
-        twin_row = first_row.get(" " + value.lower())
-        if twin_row:
-            self.warnings.append(
-                f"{table.file}, row {row}: id {value!r} differs only in case from the id in row "
-                f"{twin_row}; their files (calendars, invites) collide on Windows and macOS"
-            )
-        first_row[value] = row
-        first_row.setdefault(" " + value.lower(), row)
+        if folded in first_row:
+            first, first_number = first_row[folded]
+            if first == value:
+                message = f"duplicate {what} id {value!r} (first in row {first_number})"
+            else:
+                message = (
+                    f"{value!r} differs only in capitals from {first!r} in row {first_number}: "
+                    "on Windows and macOS their files (calendars, invites, agendas) would be "
+                    "one file, so ids must differ in more than capitals"
+                )
+            self.problem(table.file, row, column, message)
+            # A twin is known (its references are not reported again), but broken.
+            return None if first == value else value
+        first_row[folded] = (value, row)
         return value
 
     def required_text(self, table: Table, row: int, cells: dict[str, str], column: str) -> str:
@@ -1499,8 +2064,28 @@ def _nonempty_str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _email(value: Any) -> str | None:
-    return value if isinstance(value, str) and EMAIL_PATTERN.fullmatch(value) else None
+class Refused(ValueError):
+    """A TOML value refused with a message of its own (it names the value)."""
+
+
+def _checked_text(why_not: Callable[[str], str | None]) -> Callable[[Any], str | None]:
+    """A converter of a text that ``why_not`` checks (its answer names what is wrong)."""
+
+    def convert(value: Any) -> str | None:
+        if not isinstance(value, str) or not value:
+            return None
+        problem = why_not(value)
+        if problem:
+            raise Refused(problem)
+        return value
+
+    return convert
+
+
+_email = _checked_text(email_problem)
+_meeting_url = _checked_text(meeting_url_problem)
+_timezone = _checked_text(zone_problem)
+_encoding = _checked_text(encoding_problem)
 
 
 def _toml_date(value: Any) -> date | None:
@@ -1533,10 +2118,10 @@ def _toml_int(value: Any) -> int | None:
     return parse_int(value) if isinstance(value, str) else None
 
 
-def _at_least(minimum: int) -> Callable[[Any], int | None]:
+def _whole(low: int, high: int) -> Callable[[Any], int | None]:
     def convert(value: Any) -> int | None:
         number = _toml_int(value)
-        return number if number is not None and number >= minimum else None
+        return number if number is not None and low <= number <= high else None
 
     return convert
 
@@ -1550,10 +2135,6 @@ def _score(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     return float(value) if math.isfinite(value) and 0 <= value <= 1 else None
-
-
-def _timezone(value: Any) -> str | None:
-    return value if isinstance(value, str) and value in known_timezones() else None
 
 
 def _weekdays(value: Any) -> frozenset[int] | None:
@@ -1579,12 +2160,3 @@ def _choice(options: Iterable[str]) -> Callable[[Any], str | None]:
         return value if value in allowed else None
 
     return convert
-
-
-def _encoding(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return codecs.lookup(value).name
-    except LookupError:
-        return None
