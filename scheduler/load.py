@@ -568,7 +568,7 @@ def clean_text(text: str, rule: TextRule) -> CleanText:
         if rule.fold:
             text, folded = _BREAK_RUN.sub(" ", text), True
         else:
-            shown = _BREAK_RUN.sub("\ufffd", text)
+            shown = _CONTROL.sub("\ufffd", _BREAK_RUN.sub("\ufffd", text))
             return CleanText(
                 shown,
                 problem=f"{_shorten(shown)!r} holds a line break or tab: {rule.what} is one line",
@@ -787,8 +787,10 @@ class _Loader:
         self.warnings: list[str] = []
         self.toml_lines: dict[str, int] = {}
         self.readable: set[str] = set()  # stems whose file was read (others are not cross-checked)
-        # Cells the text policy refused: one problem per cell, not one per later check.
+        # Cells the text policy refused: one problem per cell, not one per later check;
+        # and their rows, which become no city, participant or session.
         self.refused: set[tuple[str, int | None, str | None]] = set()
+        self.refused_rows: set[tuple[str, int | None]] = set()
 
     # ---------------------------------------------------------------- reporting
 
@@ -803,6 +805,7 @@ class _Loader:
         if cleaned.problem:
             self.problem(file, row, column, cleaned.problem)
             self.refused.add((file, row, column))
+            self.refused_rows.add((file, row))
         elif cleaned.folded:
             where = f"{file}, row {row}" if row is not None else file
             self.warnings.append(
@@ -825,6 +828,10 @@ class _Loader:
         while candidate not in self.toml_lines and "." in candidate:
             candidate = candidate.rsplit(".", 1)[0]
         return self.toml_lines.get(candidate)
+
+    def row_ok(self, table: Table, row: int, problems_before: int) -> bool:
+        """Whether a row added no problem since ``problems_before`` and holds no refused cell."""
+        return len(self.problems) == problems_before and (table.file, row) not in self.refused_rows
 
     def known(self, stem: str, value: str, ids: dict[str, Any]) -> bool:
         """Whether a reference resolves; references into an unreadable file are not
@@ -1384,7 +1391,7 @@ class _Loader:
                     "language",
                     f"{cells['language']!r} is not an agenda language: expected de, tr or en",
                 )
-            if city_id and len(self.problems) == problems_before:
+            if city_id and self.row_ok(table, row, problems_before):
                 cities[city_id] = City(city_id, name, country, region, zone, language)  # type: ignore[arg-type]
             elif city_id:
                 cities.setdefault(city_id, None)  # type: ignore[arg-type]  # known, but broken
@@ -1573,7 +1580,7 @@ class _Loader:
                     interests[theme.id] = value
             # Someone of a broken city is broken too: their languages may come from it.
             city_broken = city is None and city_id in cities
-            if pid and len(self.problems) == problems_before and not city_broken:
+            if pid and self.row_ok(table, row, problems_before) and not city_broken:
                 participants[pid] = Participant(
                     id=pid,
                     name=name,
@@ -1841,7 +1848,7 @@ class _Loader:
                     not_before,
                     not_after,
                 )
-            if sid and len(self.problems) == problems_before:
+            if sid and self.row_ok(table, row, problems_before):
                 sessions[sid] = Session(
                     id=sid,
                     theme=theme,

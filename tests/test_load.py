@@ -1322,6 +1322,22 @@ HOSTILE_CELLS: list[tuple[str, Mutation, str, int, str, str]] = [
         "reason",
         "U+009B",
     ),
+    (  # found by fuzzing: the city was kept, and ZoneInfo crashed on it
+        "NUL in a city's time zone",
+        _set("cities", 0, timezone="Europe/Berlin\x00"),
+        "cities.csv",
+        2,
+        "timezone",
+        "U+0000",
+    ),
+    (  # found by fuzzing: the backspace was echoed in a later message
+        "tab and backspace in the languages",
+        _set("participants", 0, languages="de\t\x08"),
+        "participants.csv",
+        2,
+        "languages",
+        "line break or tab",
+    ),
     (
         "130,000-character title",
         _set("sessions", 0, title_tr="x" * 130_000),
