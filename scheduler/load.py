@@ -143,12 +143,15 @@ def load_conference(folder: Path) -> tuple[Conference, list[str]]:
     """
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder} is a file; give the input folder that holds conference.toml")
+        what = "a file" if folder.is_file() else "not a folder"
+        raise UserError(f"{folder} is {what}; give the input folder that holds conference.toml")
     if not folder.is_dir():
         raise UserError(
             f"input folder {folder} does not exist (expected a folder with "
             "conference.toml, cities.csv, partnerships.csv, participants.csv, sessions.csv)"
         )
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise UserError(f"input folder {folder} cannot be read: permission denied")
     return _Loader(folder).load()
 
 
@@ -166,6 +169,7 @@ class Table:
 
 
 MAX_FILE_BYTES = 50 * 1024 * 1024  # far above any conference; a bigger file is a mistake
+MAX_UNPACKED_BYTES = 500 * 1024 * 1024  # what a workbook's zip may unpack to
 
 
 def read_input_file(path: Path) -> bytes | str:
@@ -314,6 +318,18 @@ def read_xlsx(path: Path) -> Table | Problem:
     if not zipfile.is_zipfile(io.BytesIO(data)):
         return Problem(
             path.name, None, None, "not an Excel workbook (.xlsx): the file is not a zip archive"
+        )
+    try:
+        unpacked = sum(item.file_size for item in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        return Problem(path.name, None, None, f"cannot open as an Excel workbook (.xlsx): {error}")
+    if unpacked > MAX_UNPACKED_BYTES:
+        return Problem(
+            path.name,
+            None,
+            None,
+            f"unpacks to {unpacked // 2**20} MB: at most {MAX_UNPACKED_BYTES // 2**20} MB "
+            "(is it really a table of a conference?)",
         )
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -1845,3 +1845,27 @@ def test_header_and_rows_with_different_separators(tmp_path: Path) -> None:
     (tmp_path / "cities.csv").write_text(text, encoding="utf-8")
     problem = the_problem(problems_of(tmp_path), "cities.csv", 2, None)
     assert "separated by ';' but the header row by ','" in problem.message
+
+
+def test_a_workbook_that_unpacks_to_gigabytes(tmp_path: Path) -> None:
+    """A zip bomb in place of a workbook is refused before openpyxl unpacks it (the zip
+    is small; its directory says what it unpacks to, here 600 MB)."""
+    import struct
+    import zipfile
+
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    with zipfile.ZipFile(tmp_path / "sessions.xlsx", "w") as small:
+        small.writestr("xl/worksheets/sheet1.xml", b"<x/>")
+    data = bytearray((tmp_path / "sessions.xlsx").read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the central directory's entry: size at +24
+    data[entry + 24 : entry + 28] = struct.pack("<I", 600 * 2**20)
+    (tmp_path / "sessions.xlsx").write_bytes(bytes(data))
+    problem = the_problem(problems_of(tmp_path), "sessions.xlsx", None, None)
+    assert "unpacks to 600 MB" in problem.message
+
+
+def test_a_fifo_in_place_of_the_folder(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "inputs")
+    with pytest.raises(UserError, match="is not a folder"):
+        load_conference(tmp_path / "inputs")
