@@ -1270,9 +1270,14 @@ class _Loader:
                 continue
             if wrong := id_problem(theme_id):
                 self.toml_problem("themes.id", wrong, index)
-            elif theme_id in seen:
-                self.toml_problem("themes.id", f"theme {theme_id!r} is defined twice", index)
-            seen.add(theme_id)
+            elif theme_id.casefold() in seen:
+                self.toml_problem(
+                    "themes.id",
+                    f"theme {theme_id!r} is defined twice (ids are the same whatever their "
+                    "capitals)",
+                    index,
+                )
+            seen.add(theme_id.casefold())
             themes.append(Theme(theme_id, names))
         out["themes"] = themes
 
@@ -2121,7 +2126,8 @@ def _toml_date(value: Any) -> date | None:
 
 def _toml_time(value: Any) -> time | None:
     if isinstance(value, time):
-        return value
+        # 09:00 as TOML writes a time; seconds would put the day off every grid
+        return value if not (value.second or value.microsecond or value.tzinfo) else None
     return parse_hhmm(value) if isinstance(value, str) else None
 
 

@@ -1701,6 +1701,20 @@ HOSTILE_TOML: list[tuple[str, str, str, str, str]] = [
         "device name",
     ),
     (
+        "theme id twice in other capitals",
+        'id = "youth"',
+        'id = "Digital"',
+        "themes.id",
+        "defined twice",
+    ),
+    (
+        "day_start with seconds",
+        'day_start = "09:00"',
+        "day_start = 09:00:30",
+        "calendar.day_start",
+        "HH:MM",
+    ),
+    (
         "201-character theme name",
         'de = "Jugendpartizipation"',
         f'de = "{"J" * 201}"',
