@@ -114,11 +114,11 @@ def load(problems: Problems, folder: Path) -> tuple[Conference, list[str]]:
         matchmaking=settings["matchmaking"],
         themes=tuple(themes),
         role_rules=tuple(settings.get("rules", ())),
-        cities=tuple(cities.values()),
+        cities=tuple(cities.valid.values()),
         partnerships=tuple(partnerships),
-        participants=tuple(participants.values()),
+        participants=tuple(participants.valid.values()),
         unavailability=tuple(unavailability),
-        sessions=tuple(sessions.values()),
+        sessions=tuple(sessions.valid.values()),
         preferences=preferences,
     )
     return conference, problems.warnings

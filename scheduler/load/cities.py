@@ -12,7 +12,7 @@ from scheduler.load.cells import (
     zone_problem,
 )
 from scheduler.load.files import Table
-from scheduler.load.problems import Problems, identifier, required_text
+from scheduler.load.problems import Problems, Sheet, identifier, required_text
 from scheduler.model import LANGUAGES, City, Partnership
 
 DEFAULT_TIMEZONE = {"DE": "Europe/Berlin", "TR": "Europe/Istanbul"}
@@ -20,13 +20,14 @@ DEFAULT_LANGUAGE = {"DE": "de", "TR": "tr"}
 RESERVED_CITIES = {"index": "agendas/index.html is the page that links every city's agenda"}
 
 
-def read_cities(problems: Problems, table: Table | None) -> dict[str, City]:
-    cities: dict[str, City] = {}
+def read_cities(problems: Problems, table: Table | None) -> Sheet[City]:
+    cities: Sheet[City] = Sheet()
     if table is None:
         return cities
     first_row: dict[str, tuple[str, int]] = {}
     unknown_countries: set[str] = set()
     for row, cells in table.rows:
+        at = problems.at(table, row)
         problems_before = len(problems.problems)
         city_id = identifier(
             problems, table, row, cells, "city_id", first_row, "city", RESERVED_CITIES
@@ -34,9 +35,7 @@ def read_cities(problems: Problems, table: Table | None) -> dict[str, City]:
         name = required_text(problems, table, row, cells, "name")
         country = cells["country"].upper()
         if not re.fullmatch(r"[A-Z]{2}", country):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "country",
                 f"{cells['country']!r} is not a 2-letter country code (ISO 3166-1), e.g. DE or TR",
             )
@@ -53,26 +52,22 @@ def read_cities(problems: Problems, table: Table | None) -> dict[str, City]:
         zone = cells.get("timezone", "") or DEFAULT_TIMEZONE.get(country, "")
         if not zone:
             if country:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "timezone",
                     f"required for a city outside DE and TR (country {country}): an IANA zone like Europe/Vienna",
                 )
         elif zone_wrong := zone_problem(zone):
-            problems.problem(table.file, row, "timezone", zone_wrong)
+            at("timezone", zone_wrong)
         language = cells.get("language", "").lower() or DEFAULT_LANGUAGE.get(country, "en")
         if language not in LANGUAGES:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "language",
                 f"{cells['language']!r} is not an agenda language: expected de, tr or en",
             )
         if city_id and problems.row_ok(table, row, problems_before):
-            cities[city_id] = City(city_id, name, country, region, zone, language)  # type: ignore[arg-type]
+            cities.valid[city_id] = City(city_id, name, country, region, zone, language)  # type: ignore[arg-type]
         elif city_id:
-            cities.setdefault(city_id, None)  # type: ignore[arg-type]  # known, but broken
+            cities.broken.add(city_id)  # known, but broken
     rows = {city_id: row for city_id, row in first_row.values()}
     for (a, b), (c, d) in meeting_id_clashes(rows):
         problems.problem(
@@ -90,11 +85,10 @@ def checked_region(
     problems: Problems, table: Table, row: int, country: str, region: str
 ) -> str | None:
     """An ISO 3166-2 code of the city's country that the holidays package accepts."""
+    at = problems.at(table, row)
     prefix, _, code = region.partition("-")
     if prefix != country or not re.fullmatch(r"[A-Z0-9]{1,3}", code):
-        problems.problem(
-            table.file,
-            row,
+        at(
             "region",
             f"{region!r} is not a region of country {country}: expected an ISO 3166-2 "
             f"code like {country}-XX",
@@ -104,9 +98,7 @@ def checked_region(
     # Countries without subdivisions in the package (Turkey) have only country-wide
     # holidays, so any well-formed code is accepted there.
     if known and code not in known:
-        problems.problem(
-            table.file,
-            row,
+        at(
             "region",
             f"{region!r} is not a region known for public holidays of {country}: expected "
             "one of " + ", ".join(f"{country}-{c}" for c in known),
@@ -116,23 +108,22 @@ def checked_region(
 
 
 def read_partnerships(
-    problems: Problems, table: Table | None, cities: dict[str, City]
+    problems: Problems, table: Table | None, cities: Sheet[City]
 ) -> list[Partnership]:
     partnerships: list[Partnership] = []
     if table is None:
         return partnerships
     seen: dict[frozenset[str], int] = {}
     for row, cells in table.rows:
+        at = problems.at(table, row)
         a, b = cells["city_a"], cells["city_b"]
         ok = True
         for column, city in (("city_a", a), ("city_b", b)):
             if not city:
-                problems.problem(table.file, row, column, "required: a city_id from cities.csv")
+                at(column, "required: a city_id from cities.csv")
                 ok = False
             elif not problems.known("cities", city, cities):
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     column,
                     f"unknown city {city!r}: expected a city_id from cities.csv",
                 )
@@ -141,9 +132,7 @@ def read_partnerships(
         if cells.get("since"):
             since = parse_int(cells["since"])
             if since is None or not SINCE_YEARS[0] <= since <= SINCE_YEARS[1]:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "since",
                     f"{cells['since']!r} is not a year like 1988 "
                     f"({SINCE_YEARS[0]} to {SINCE_YEARS[1]})",
@@ -152,13 +141,11 @@ def read_partnerships(
         if not ok:
             continue
         if a == b:
-            problems.problem(table.file, row, "city_b", f"a city cannot be its own partner ({a})")
+            at("city_b", f"a city cannot be its own partner ({a})")
             continue
         pair = frozenset((a, b))
         if pair in seen:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "city_b",
                 f"the partnership {a}–{b} is already listed in row {seen[pair]}",
             )

@@ -17,16 +17,16 @@ from scheduler.load.cells import (
     pipe_list,
 )
 from scheduler.load.files import Table
-from scheduler.load.problems import Problems, identifier, level, required_text
+from scheduler.load.problems import Problems, Sheet, identifier, level, required_text
 from scheduler.model import INTERPRETED, LANGUAGES, ROLES, City, Participant, Theme, Unavailability
 
 RESERVED_PARTICIPANTS = {"conference": "calendars/conference.ics is the whole conference's feed"}
 
 
 def read_participants(
-    problems: Problems, table: Table | None, cities: dict[str, City], themes: Iterable[Theme]
-) -> dict[str, Participant]:
-    participants: dict[str, Participant] = {}
+    problems: Problems, table: Table | None, cities: Sheet[City], themes: Iterable[Theme]
+) -> Sheet[Participant]:
+    participants: Sheet[Participant] = Sheet()
     if table is None:
         return participants
     themes = list(themes)
@@ -52,6 +52,7 @@ def read_participants(
     first_row: dict[str, tuple[str, int]] = {}
     emails: dict[str, int] = {}
     for row, cells in table.rows:
+        at = problems.at(table, row)
         problems_before = len(problems.problems)
         pid = identifier(
             problems,
@@ -67,13 +68,11 @@ def read_participants(
         email = cells["email"]
         email_wrong = email_problem(email)
         if email_wrong:
-            problems.problem(table.file, row, "email", email_wrong)
+            at("email", email_wrong)
         else:
             key = email.casefold()
             if key in emails:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "email",
                     f"{email} is already used in row {emails[key]} (e-mail addresses must be unique, whatever their case)",
                 )
@@ -81,19 +80,15 @@ def read_participants(
         city_id = cells["city_id"]
         city = cities.get(city_id)
         if not city_id:
-            problems.problem(table.file, row, "city_id", "required: a city_id from cities.csv")
+            at("city_id", "required: a city_id from cities.csv")
         elif not problems.known("cities", city_id, cities):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "city_id",
                 f"unknown city {city_id!r}: expected a city_id from cities.csv",
             )
         role = cells["role"].lower()
         if role not in ROLES:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "role",
                 f"{cells['role']!r} is not a role: expected " + ", ".join(ROLES),
             )
@@ -104,9 +99,7 @@ def read_participants(
         if cells.get("delegate"):
             parsed = parse_bool(cells["delegate"])
             if parsed is None:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "delegate",
                     f"{cells['delegate']!r} is not a yes/no value: expected {BOOLEAN_HELP}",
                 )
@@ -123,7 +116,7 @@ def read_participants(
         # Someone of a broken city is broken too: their languages may come from it.
         city_broken = city is None and city_id in cities
         if pid and problems.row_ok(table, row, problems_before) and not city_broken:
-            participants[pid] = Participant(
+            participants.valid[pid] = Participant(
                 id=pid,
                 name=name,
                 email=email,
@@ -135,11 +128,12 @@ def read_participants(
                 interests=interests,
             )
         elif pid:
-            participants.setdefault(pid, None)  # type: ignore[arg-type]  # known, but broken
+            participants.broken.add(pid)  # known, but broken
     return participants
 
 
 def spoken_languages(problems: Problems, table: Table, row: int, text: str) -> frozenset[str]:
+    at = problems.at(table, row)
     items = [item.lower() for item in pipe_list(text)]
     bad = [item for item in items if item not in LANGUAGES]
     if bad:
@@ -148,9 +142,7 @@ def spoken_languages(problems: Problems, table: Table, row: int, text: str) -> f
             if any(b == INTERPRETED for b in bad)
             else ""
         )
-        problems.problem(
-            table.file,
-            row,
+        at(
             "languages",
             f"unknown language {bad[0]!r}: expected a |-list of de, tr, en{hint}",
         )
@@ -160,19 +152,18 @@ def spoken_languages(problems: Problems, table: Table, row: int, text: str) -> f
 def read_unavailability(
     problems: Problems,
     table: Table | None,
-    participants: dict[str, Participant],
-    cities: dict[str, City],
+    participants: Sheet[Participant],
+    cities: Sheet[City],
 ) -> list[Unavailability]:
     periods: list[Unavailability] = []
     if table is None:
         return periods
     for row, cells in table.rows:
+        at = problems.at(table, row)
         pid = cells["participant_id"]
         participant = participants.get(pid)
         if not problems.known("participants", pid, participants):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "participant_id",
                 f"unknown participant {pid!r}: expected a participant_id from participants.csv",
             )
@@ -181,9 +172,7 @@ def read_unavailability(
         start = period_moment(problems, table, row, cells, "start", zone, is_end=False)
         end = period_moment(problems, table, row, cells, "end", zone, is_end=True)
         if start and end and end <= start:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "end",
                 f"the period ends ({cells['end']}) before it starts ({cells['start']})",
             )
@@ -203,19 +192,18 @@ def period_moment(
     is_end: bool,
 ) -> datetime | None:
     """A date (whole local day) or a local date-time, as a UTC instant."""
+    at = problems.at(table, row)
     text = cells[column]
     day = parse_date(text)
     moment = parse_datetime(text) if day is None else None
     if day is None and moment is None:
-        problems.problem(
-            table.file,
-            row,
+        at(
             column,
             f"{text!r} is not a date (2020-06-03) or a date-time (2020-06-03T14:30)",
         )
         return None
     if not in_years(day or moment):  # type: ignore[arg-type]  # one of them is set
-        problems.problem(table.file, row, column, f"{text!r} is not valid: {YEARS_HELP}")
+        at(column, f"{text!r} is not valid: {YEARS_HELP}")
         return None
     if zone is None:
         return None  # the participant is unknown; that problem is reported already

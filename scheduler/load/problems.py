@@ -33,14 +33,6 @@ class Sheet(Generic[T]):
     def __getitem__(self, key: str) -> T:
         return self.valid[key]
 
-    def add(self, key: str, item: T | None) -> None:
-        """A row's result: ``item`` when the row is valid, None when it is broken."""
-        if item is None:
-            if key not in self.valid:
-                self.broken.add(key)
-        else:
-            self.valid[key] = item
-
 
 class Problems:
     """One load of one folder: gathers problems and warnings while it reads."""
@@ -120,19 +112,18 @@ def identifier(
 ) -> str | None:
     """A new id of a table: valid as a file name, not reserved, and unique in the table
     whatever its capitals (``first_row``: case-folded id -> (id, row))."""
+    at = problems.at(table, row)
     value = cells[column]
     if not value:
-        problems.problem(table.file, row, column, f"required: a unique {what} id")
+        at(column, f"required: a unique {what} id")
         return None
     wrong = id_problem(value)
     if wrong:
-        problems.problem(table.file, row, column, wrong)
+        at(column, wrong)
         return None
     folded = value.casefold()
     if reserved and folded in reserved:
-        problems.problem(
-            table.file,
-            row,
+        at(
             column,
             f"{value!r} is reserved ({reserved[folded]}), in any capitals; choose another id",
         )
@@ -147,7 +138,7 @@ def identifier(
                 "on Windows and macOS their files (calendars, invites, agendas) would be "
                 "one file, so ids must differ in more than capitals"
             )
-        problems.problem(table.file, row, column, message)
+        at(column, message)
         # A twin is known (its references are not reported again), but broken.
         return None if first == value else value
     first_row[folded] = (value, row)
@@ -157,20 +148,20 @@ def identifier(
 def required_text(
     problems: Problems, table: Table, row: int, cells: dict[str, str], column: str
 ) -> str:
+    at = problems.at(table, row)
     value = cells[column]
     if not value:
-        problems.problem(table.file, row, column, "required: this cell must not be empty")
+        at(column, "required: this cell must not be empty")
     return value
 
 
 def level(
     problems: Problems, table: Table, row: int, cells: dict[str, str], column: str, what: str
 ) -> int | None:
+    at = problems.at(table, row)
     value = parse_int(cells[column])
     if value is None or not 0 <= value <= 3:
-        problems.problem(
-            table.file,
-            row,
+        at(
             column,
             f"{cells[column]!r} is not a valid {what}: expected a whole number 0, 1, 2 or 3",
         )

@@ -17,7 +17,7 @@ from scheduler.load.cells import (
     pipe_list,
 )
 from scheduler.load.files import Table
-from scheduler.load.problems import Problems, identifier, level, required_text
+from scheduler.load.problems import Problems, Sheet, identifier, level, required_text
 from scheduler.model import (
     EVENT_LANGUAGES,
     ROLES,
@@ -33,34 +33,31 @@ GENERATED_PREFIXES = ("pm-", "nc-")  # partner and new-contact meeting ids
 def read_sessions(
     problems: Problems,
     table: Table | None,
-    participants: dict[str, Participant],
+    participants: Sheet[Participant],
     theme_ids: set[str] | None,
     grid: int | None,
     settings: dict[str, Any],
-) -> dict[str, Session]:
-    sessions: dict[str, Session] = {}
+) -> Sheet[Session]:
+    sessions: Sheet[Session] = Sheet()
     if table is None:
         return sessions
     first_row: dict[str, tuple[str, int]] = {}
     window_start, window_end = settings.get("start"), settings.get("end")
     organiser_zone = ZoneInfo(settings["timezone"]) if settings.get("timezone") else None
     for row, cells in table.rows:
+        at = problems.at(table, row)
         problems_before = len(problems.problems)
         sid = identifier(problems, table, row, cells, "session_id", first_row, "session")
         if sid and sid.lower().startswith(GENERATED_PREFIXES):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "session_id",
                 f"{sid!r} starts with pm- or nc-, which are reserved for generated partner and new-contact meetings; choose another id",
             )
         theme = cells["theme"]
         if not theme:
-            problems.problem(table.file, row, "theme", "required: a theme id from conference.toml")
+            at("theme", "required: a theme id from conference.toml")
         elif theme_ids is not None and theme not in theme_ids:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "theme",
                 f"unknown theme {theme!r}: expected one of " + ", ".join(sorted(theme_ids)),
             )
@@ -72,39 +69,29 @@ def read_sessions(
             titles["en"] = cells["title_en"]
         kind = cells["kind"].lower()
         if kind not in SESSION_KINDS:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "kind",
                 f"{cells['kind']!r} is not a session kind: expected plenary or workshop",
             )
         duration = parse_int(cells["duration_minutes"])
         if duration is None or duration <= 0:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "duration_minutes",
                 f"{cells['duration_minutes']!r} is not a positive whole number of minutes",
             )
         elif duration > MINUTES_PER_DAY:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "duration_minutes",
                 f"{duration} minutes is longer than a day (at most {MINUTES_PER_DAY})",
             )
         elif grid and duration % grid:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "duration_minutes",
                 f"{duration} is not a multiple of calendar.grid_minutes ({grid}) in conference.toml",
             )
         language = cells["language"].lower()
         if language not in EVENT_LANGUAGES:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "language",
                 f"{cells['language']!r} is not a session language: expected de, tr, en or de-tr (interpreted)",
             )
@@ -112,17 +99,13 @@ def read_sessions(
         if cells.get("capacity"):
             capacity = parse_int(cells["capacity"])
             if capacity is not None and capacity > MAX_CAPACITY:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "capacity",
                     f"{capacity} is too large: at most {MAX_CAPACITY} (leave it blank for no limit)",
                 )
                 capacity = None
             elif capacity is None or capacity <= 0:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "capacity",
                     f"{cells['capacity']!r} is not a positive whole number (leave it blank for no limit)",
                 )
@@ -130,9 +113,7 @@ def read_sessions(
         hosts = tuple(pipe_list(cells.get("hosts", "")))
         for host in hosts:
             if not problems.known("participants", host, participants):
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "hosts",
                     f"unknown host {host!r}: expected participant_ids from participants.csv, separated by |",
                 )
@@ -141,18 +122,14 @@ def read_sessions(
                 and language in EVENT_LANGUAGES
                 and not can_follow(participants[host].languages, language)
             ):
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "hosts",
                     f"host {host} cannot follow a session in {language} (speaks {'|'.join(sorted(participants[host].languages))})",
                 )
         if len(set(hosts)) < len(hosts):
-            problems.problem(table.file, row, "hosts", "a host is listed twice")
+            at("hosts", "a host is listed twice")
         if capacity is not None and len(set(hosts)) > capacity:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "capacity",
                 f"the {len(set(hosts))} hosts alone exceed the capacity of {capacity}",
             )
@@ -161,9 +138,7 @@ def read_sessions(
             roles = [r.lower() for r in pipe_list(cells["audience"])]
             bad = [r for r in roles if r not in ROLES]
             if bad:
-                problems.problem(
-                    table.file,
-                    row,
+                at(
                     "audience",
                     f"unknown role {bad[0]!r}: expected a |-list of "
                     + ", ".join(ROLES)
@@ -175,9 +150,7 @@ def read_sessions(
         )
         not_after = session_date(problems, table, row, cells, "not_after", window_start, window_end)
         if not_before and not_after and not_before > not_after:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "not_after",
                 f"not_after ({not_after}) is before not_before ({not_before})",
             )
@@ -196,7 +169,7 @@ def read_sessions(
                 not_after,
             )
         if sid and problems.row_ok(table, row, problems_before):
-            sessions[sid] = Session(
+            sessions.valid[sid] = Session(
                 id=sid,
                 theme=theme,
                 titles=titles,
@@ -211,7 +184,7 @@ def read_sessions(
                 fixed_start=fixed_start,
             )
         elif sid:
-            sessions.setdefault(sid, None)  # type: ignore[arg-type]  # known, but broken
+            sessions.broken.add(sid)  # known, but broken
     return sessions
 
 
@@ -224,19 +197,18 @@ def session_date(
     first: date | None,
     last: date | None,
 ) -> date | None:
+    at = problems.at(table, row)
     text = cells.get(column, "")
     if not text:
         return None
     day = parse_date(text)
     if day is None:
-        problems.problem(table.file, row, column, f"{text!r} is not a date like 2020-06-03")
+        at(column, f"{text!r} is not a date like 2020-06-03")
     elif not in_years(day):
-        problems.problem(table.file, row, column, f"{text!r} is not valid: {YEARS_HELP}")
+        at(column, f"{text!r} is not valid: {YEARS_HELP}")
         return None
     elif first and last and not first <= day <= last:
-        problems.problem(
-            table.file, row, column, f"{day} is outside the conference ({first} to {last})"
-        )
+        at(column, f"{day} is outside the conference ({first} to {last})")
     return day
 
 
@@ -252,48 +224,39 @@ def checked_fixed_start(
     not_before: date | None,
     not_after: date | None,
 ) -> datetime | None:
+    at = problems.at(table, row)
     moment = parse_datetime(text)
     if moment is None:
-        problems.problem(
-            table.file,
-            row,
+        at(
             "fixed_start",
             f"{text!r} is not a date-time with offset like 2020-06-04T10:00+02:00",
         )
         return None
     if moment.tzinfo is None:
-        problems.problem(
-            table.file,
-            row,
+        at(
             "fixed_start",
             f"{text!r} has no UTC offset: write it like 2020-06-04T10:00+02:00 (Berlin summer time) or +03:00 (Istanbul)",
         )
         return None
     if not in_years(moment):
-        problems.problem(table.file, row, "fixed_start", f"{text!r} is not valid: {YEARS_HELP}")
+        at("fixed_start", f"{text!r} is not valid: {YEARS_HELP}")
         return None
     if zone is not None:
         day = moment.astimezone(zone).date()
         if first and last and not first <= day <= last:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "fixed_start",
                 f"{text} is outside the conference ({first} to {last})",
             )
         elif (not_before and day < not_before) or (not_after and day > not_after):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "fixed_start",
                 f"{text} is outside the session's own not_before/not_after dates",
             )
     utc = moment.astimezone(UTC)
     minutes = utc.hour * 60 + utc.minute
     if grid and (minutes % grid or utc.second or utc.microsecond):
-        problems.problem(
-            table.file,
-            row,
+        at(
             "fixed_start",
             f"{text} is not on the {grid}-minute grid (starts must be a multiple of {grid} minutes after a full hour in UTC)",
         )
@@ -303,37 +266,32 @@ def checked_fixed_start(
 def read_preferences(
     problems: Problems,
     table: Table | None,
-    participants: dict[str, Participant],
-    sessions: dict[str, Session],
+    participants: Sheet[Participant],
+    sessions: Sheet[Session],
 ) -> dict[tuple[str, str], int]:
     weights: dict[tuple[str, str], int] = {}
     if table is None:
         return weights
     seen: dict[tuple[str, str], int] = {}
     for row, cells in table.rows:
+        at = problems.at(table, row)
         pid, sid = cells["participant_id"], cells["session_id"]
         ok = True
         if not problems.known("participants", pid, participants):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "participant_id",
                 f"unknown participant {pid!r}: expected a participant_id from participants.csv",
             )
             ok = False
         if not problems.known("sessions", sid, sessions):
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "session_id",
                 f"unknown session {sid!r}: expected a session_id from sessions.csv",
             )
             ok = False
         weight = level(problems, table, row, cells, "weight", "weight")
         if (pid, sid) in seen:
-            problems.problem(
-                table.file,
-                row,
+            at(
                 "session_id",
                 f"a second preference of {pid} for {sid} (first in row {seen[(pid, sid)]}); keep one",
             )
