@@ -1378,6 +1378,22 @@ HOSTILE_CELLS: list[tuple[str, Mutation, str, int, str, str]] = [
         "duration_minutes",
         "longer than a day",
     ),
+    (
+        "Arabic-Indic digits as a duration",
+        _set("sessions", 0, duration_minutes="٦٠"),
+        "sessions.csv",
+        2,
+        "duration_minutes",
+        "not a positive whole number",
+    ),
+    (
+        "full-width digits as a weight",
+        _set("preferences", 0, weight="３"),
+        "preferences.csv",
+        2,
+        "weight",
+        "0, 1, 2 or 3",
+    ),
     ("since year 1", _set("partnerships", 0, since="1"), "partnerships.csv", 2, "since", "year"),
     (
         "weight 1e20",
@@ -1591,6 +1607,13 @@ HOSTILE_TOML: list[tuple[str, str, str, str, str]] = [
         'meeting_url = "https://meet.example.org/a b"',
         "conference.meeting_url",
         "' '",
+    ),
+    (
+        "bidi override in meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "https://meet.example.org/\u202egro.live"',
+        "conference.meeting_url",
+        "'\\u202e'",
     ),
     (
         "unknown placeholder",

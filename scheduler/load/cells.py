@@ -15,9 +15,10 @@ from functools import cache
 from urllib.parse import urlsplit
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
-HHMM_PATTERN = re.compile(r"(\d{1,2}):(\d{2})")
-DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}")
-INTEGER_PATTERN = re.compile(r"[+-]?\d+(\.0*)?")  # "2.0" is what Excel makes of 2
+# ASCII digits only: \d would also take ٦٠ or ６０, which int() reads as 60.
+HHMM_PATTERN = re.compile(r"(\d{1,2}):(\d{2})", re.ASCII)
+DATE_PATTERN = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+INTEGER_PATTERN = re.compile(r"[+-]?\d+(\.0*)?", re.ASCII)  # "2.0" is what Excel makes of 2
 
 # Booleans as organisers type them in German, Turkish and English spreadsheets.
 TRUE_WORDS = frozenset({"true", "yes", "ja", "evet", "1"})
@@ -332,7 +333,8 @@ def meeting_url_problem(url: str) -> str | None:
     """Why ``url`` is not a meeting link, or None: http(s) only, one line, no spaces;
     ``{event_id}`` is the only placeholder."""
     probe = url.replace(URL_PLACEHOLDER, "event")
-    odd = next((c for c in probe if c in _URL_FORBIDDEN or c.isspace()), None)
+    # not printable: spaces, and marks such as U+202E that would show the link reversed
+    odd = next((c for c in probe if c in _URL_FORBIDDEN or not c.isprintable()), None)
     if odd is not None:
         return (
             f"{shorten(url)!r} holds {odd!r}, which a link cannot hold (the only "
