@@ -1906,3 +1906,20 @@ def test_a_fifo_in_place_of_the_folder(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "inputs")
     with pytest.raises(UserError, match="is not a folder"):
         load_conference(tmp_path / "inputs")
+
+
+def test_hostile_column_names_are_shown_safely(tmp_path: Path) -> None:
+    """Column names come from the file too: an ESC sequence or 100,000 characters in a
+    header cell is shown escaped and short in warnings and problems."""
+    tables = valid_tables()
+    for row in tables["cities"]:
+        row["x" * 100_000] = ""
+    for row in tables["sessions"]:
+        row["\x1b[2J"] = ""
+    _, warnings = load_conference(write_inputs(tmp_path, tables))
+    assert len(warnings) == 2 and all(len(w) < 200 for w in warnings), warnings
+    assert "'\\x1b[2J'" in warnings[1] and "\x1b" not in "".join(warnings)
+    text = (tmp_path / "sessions.csv").read_text(encoding="utf-8").replace("\x1b[2J", "a\x1b", 1)
+    (tmp_path / "sessions.csv").write_text(text.replace("\n", ",a\x1b\n", 1), encoding="utf-8")
+    problem = the_problem(problems_of(tmp_path), "sessions.csv", 1, "'a\\x1b'")
+    assert "appears twice" in problem.message and "\x1b" not in str(problem)

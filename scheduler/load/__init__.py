@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 
 from scheduler.errors import InputErrors, Problem, UserError
-from scheduler.load.cells import CODE_TEXT, COLUMN_TEXT, id_problem
+from scheduler.load.cells import CODE_TEXT, COLUMN_TEXT, id_problem, printable, shorten
 from scheduler.load.cities import read_cities, read_partnerships
 from scheduler.load.files import Table, read_csv, read_xlsx
 from scheduler.load.participants import read_participants, read_unavailability
@@ -153,7 +153,9 @@ def read_table(problems: Problems, folder: Path, stem: str, encoding: str | None
     seen: set[str] = set()
     for column in result.columns:
         if column and column in seen:
-            problems.problem(result.file, 1, column, "this column appears twice; keep one")
+            problems.problem(
+                result.file, 1, printable(column), "this column appears twice; keep one"
+            )
         seen.add(column)
     required, optional = COLUMNS[stem]
     missing = [c for c in required if c not in result.columns]
@@ -164,7 +166,9 @@ def read_table(problems: Problems, folder: Path, stem: str, encoding: str | None
     for column in result.columns:
         interest = stem == "participants" and column.startswith("interest_")
         if column and column not in required and column not in optional and not interest:
-            problems.warnings.append(f"{result.file}: column {column!r} is not used and is ignored")
+            problems.warnings.append(
+                f"{result.file}: column {shorten(column)!r} is not used and is ignored"
+            )
     for row, extra in result.overflow.items():
         problems.problem(
             result.file,

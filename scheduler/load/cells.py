@@ -268,8 +268,9 @@ def shorten(text: str, keep: int = 40) -> str:
 
 
 def printable(text: str) -> str:
-    """``text`` as is when it is plain, else its repr: for names in warnings."""
-    return text if text.isprintable() else repr(text)
+    """A name read from a file as a message may show it: as is when it is plain and
+    short, else shortened, and as its repr when it holds anything not printable."""
+    return shorten(text) if text.isprintable() else repr(shorten(text))
 
 
 # --------------------------------------------------------------------------- numbers

@@ -15,6 +15,7 @@ from scheduler.load.cells import (
     parse_date,
     parse_datetime,
     pipe_list,
+    shorten,
 )
 from scheduler.load.files import Table
 from scheduler.load.problems import Problems, Sheet, identifier, level, required_text
@@ -47,7 +48,8 @@ def read_participants(
             and themes
         ):
             problems.warnings.append(
-                f"{table.file}: column {column!r} names no theme of conference.toml and is ignored"
+                f"{table.file}: column {shorten(column)!r} names no theme of conference.toml "
+                "and is ignored"
             )
     first_row: dict[str, tuple[str, int]] = {}
     emails: dict[str, int] = {}

@@ -439,7 +439,9 @@ def themes_section(problems: Problems, document: dict[str, Any], out: dict[str, 
                 names[language] = name
         for key in table:
             if key not in ("id", "de", "tr", "en"):
-                problems.warnings.append(f"{TOML_FILE}: unknown key themes.{key} is ignored")
+                problems.warnings.append(
+                    f"{TOML_FILE}: unknown key themes.{printable(key)} is ignored"
+                )
         if theme_id is None:
             continue
         if wrong := id_problem(theme_id):
@@ -507,7 +509,9 @@ def rules_section(problems: Problems, document: dict[str, Any], out: dict[str, A
         )
         for key in table:
             if key not in ("role", "day_start", "day_end"):
-                problems.warnings.append(f"{TOML_FILE}: unknown key rules.{key} is ignored")
+                problems.warnings.append(
+                    f"{TOML_FILE}: unknown key rules.{printable(key)} is ignored"
+                )
         if role is None:
             continue
         if role in seen:
