@@ -302,6 +302,21 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {name: _typed(name, read_csv(Path(folder) / file)) for name, file in TABLE_FILES.items()}
 
 
+def read_changes(folder: Path) -> pd.DataFrame:
+    """changes.csv of a written run, starts as UTC instants (NaT where there is none)."""
+    frame = read_csv(Path(folder) / CHANGES_FILE).reindex(columns=list(CHANGES_COLUMNS))
+    for column in ("old_start", "new_start"):
+        frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
+    return frame
+
+
+def read_outbox(folder: Path) -> pd.DataFrame:
+    """outbox.csv of a written run: the messages to send."""
+    frame = read_csv(Path(folder) / OUTBOX_FILE).reindex(columns=list(OUTBOX_COLUMNS))
+    frame["sequence"] = frame["sequence"].astype(int)
+    return frame
+
+
 def read_report(folder: Path) -> dict[str, Any]:
     """report.json of a written run."""
     return json.loads((Path(folder) / REPORT_FILE).read_text(encoding="utf-8"))
