@@ -93,8 +93,15 @@ class _ProgressLine:
 
     @staticmethod
     def _text(p: Progress, elapsed: float) -> str:
-        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
         minutes, seconds = divmod(int(elapsed), 60)
+        if p.phase == "placement":
+            # the placement model's own objective (meetings first, then an estimate of
+            # attendance): not attended weight, and its bound is not the schedule's
+            return (
+                f"  placement: model objective {p.objective:g} "
+                f"(its bound {p.bound:g}), {minutes}:{seconds:02d}"
+            )
+        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
         return (
             f"  {p.phase}: attended weight {p.objective:g}, bound {p.bound:g}, "
             f"gap {gap}, {minutes}:{seconds:02d}"

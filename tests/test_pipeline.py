@@ -161,7 +161,7 @@ def test_progress_in_a_log_is_a_plain_line_per_phase_not_per_report() -> None:
     line.progress(Progress("attendance", 15, 20, 65.0))
     line.end_line()
     assert log.getvalue().splitlines() == [
-        "  placement: attended weight 10, bound 20, gap 50.0%, 0:01",
+        "  placement: model objective 10 (its bound 20), 0:01",
         "  attendance: attended weight 15, bound 20, gap 25.0%, 1:05",
     ]
 
