@@ -138,6 +138,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--sessions", type=int, required=True, help="number of sessions")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     generate.set_defaults(func=_cmd_generate)
+
+    # Delivery: `send` (e-mail, exactly once) and `publish` (private feeds), in scheduler.deliver.
+    from scheduler.deliver.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 

@@ -42,6 +42,8 @@ SCHEDULE_COLUMNS = (
 ATTENDANCE_COLUMNS = ("event_id", "participant_id", "role")
 MATCHES_COLUMNS = ("city_a", "city_b", "kind", "score", "reasons", "event_id")
 UNSCHEDULED_COLUMNS = ("item_id", "kind", "reason")
+OUTBOX_COLUMNS = ("participant_id", "event_id", "method", "sequence", "file")
+OUTBOX_FILE = "outbox.csv"
 
 TABLE_FILES = {
     "schedule": "schedule.csv",
@@ -136,6 +138,24 @@ def unscheduled_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
     return [
         {"item_id": i.item_id, "kind": i.kind, "reason": i.reason}
         for i in unscheduled_items(matchmaking, schedule)
+    ]
+
+
+def outbox_rows(schedule: Schedule) -> list[Row]:
+    """outbox.csv of a first run: every invite written (METHOD:REQUEST, SEQUENCE 0), by
+    participant and the event's start; `scheduler send` delivers what it lists."""
+    events = schedule.events_by_id
+    placed = [a for a in schedule.attendance if a.event_id in events]
+    placed.sort(key=lambda a: (a.participant_id, events[a.event_id].start, a.event_id))
+    return [
+        {
+            "participant_id": a.participant_id,
+            "event_id": a.event_id,
+            "method": "REQUEST",
+            "sequence": "0",
+            "file": f"invites/{a.participant_id}/{a.event_id}.ics",
+        }
+        for a in placed
     ]
 
 
@@ -247,11 +267,13 @@ def write_tables(
     *,
     violations: Sequence[str] = (),
 ) -> None:
-    """Write schedule.csv, attendance.csv, matches.csv, unscheduled.csv and report.json."""
+    """Write schedule.csv, attendance.csv, matches.csv, unscheduled.csv, outbox.csv and
+    report.json."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in table_rows(conference, matchmaking, schedule).items():
         write_csv(folder / TABLE_FILES[name], TABLE_COLUMNS[name], rows)
+    write_csv(folder / OUTBOX_FILE, OUTBOX_COLUMNS, outbox_rows(schedule))
     text = json.dumps(
         report(conference, matchmaking, schedule, violations), ensure_ascii=False, indent=2
     )
