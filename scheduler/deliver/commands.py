@@ -240,7 +240,10 @@ def send_command(args: argparse.Namespace) -> int:
     print("\n".join(summary_lines(outcome, dry_run=args.dry_run)))
     if outcome.stopped == "interrupted":
         return 130
-    return 0 if args.dry_run or outcome.complete or outcome.stopped.startswith("--limit") else 1
+    if args.dry_run or outcome.complete:
+        return 0
+    limited = outcome.stopped.startswith("--limit")
+    return 0 if limited and not (outcome.failed or outcome.deferred) else 1
 
 
 def publish_command(args: argparse.Namespace) -> int:

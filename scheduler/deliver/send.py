@@ -76,7 +76,7 @@ class Outcome:
 
     @property
     def complete(self) -> bool:
-        return not (self.failed or self.deferred or self.left or self.stopped)
+        return not (self.failed or self.failed_before or self.deferred or self.left or self.stopped)
 
 
 def read_outbox(outputs: Path) -> list[OutboxRow]:

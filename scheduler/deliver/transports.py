@@ -158,9 +158,10 @@ class SmtpTransport:
                 raise Refused(code, _reply_text(reply))
             return code, _reply_text(reply)
         except Refused as refused:
-            if refused.code == 421:  # the server is closing the connection
+            if refused.code == 421:  # the server closes the connection; it kept nothing
                 self.close()
-            elif not handed_over:
+                raise Lost(f"{refused.code} {refused.reply}", handed_over=False) from None
+            if not handed_over:
                 self._reset()
             raise
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as error:
