@@ -39,6 +39,12 @@ def add_commands(commands: Any) -> None:
     security = send.add_mutually_exclusive_group()
     security.add_argument("--starttls", action="store_true", help="STARTTLS after connecting")
     security.add_argument("--ssl", action="store_true", help="TLS from the start (port 465)")
+    send.add_argument(
+        "--cafile",
+        type=Path,
+        metavar="FILE",
+        help="trust this CA or certificate (PEM) for TLS, e.g. a test server's own",
+    )
     send.add_argument("--user", help="log in as this user")
     send.add_argument(
         "--password-env",
@@ -142,9 +148,10 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
-    """(inputs, outputs): INPUTS from the command line, else from the ledger (remembered by
-    an earlier `send`), else from report.json when the run recorded it."""
+def _folders(args: argparse.Namespace) -> tuple[Path, Path, bool]:
+    """(inputs, outputs, guessed): INPUTS from the command line, else remembered by an
+    earlier `send` (the ledger), else report.json's ``inputs`` when the run recorded it;
+    else, guessed, $SCHEDULER_INPUTS or ./inputs (used only when they match the outputs)."""
     from scheduler.deliver.ledger import LEDGER_FILE, Ledger
 
     folders: list[Path] = args.folders
@@ -154,7 +161,7 @@ def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
     if not outputs.is_dir():
         raise UserError(f"the output folder {outputs} does not exist")
     if len(folders) == 2:
-        return folders[0].absolute(), outputs
+        return folders[0].absolute(), outputs, False
     known = None
     if (outputs / LEDGER_FILE).is_file():
         with Ledger(outputs / LEDGER_FILE) as ledger:
@@ -164,12 +171,15 @@ def _folders(args: argparse.Namespace) -> tuple[Path, Path]:
             known = json.loads((outputs / "report.json").read_text(encoding="utf-8")).get("inputs")
         except (OSError, ValueError):
             known = None
-    if not known:
-        raise UserError(
-            "which inputs? The participants' addresses and languages come from the inputs: "
-            f"run `scheduler send INPUTS {folders[-1]}` (later sends remember it)"
-        )
-    return Path(known), outputs
+    if known:
+        return Path(known), outputs, False
+    guess = Path(os.environ.get("SCHEDULER_INPUTS") or "inputs").absolute()
+    if (guess / "conference.toml").is_file():
+        return guess, outputs, True
+    raise UserError(
+        "which inputs? The participants' addresses and languages come from the inputs: "
+        f"run `scheduler send INPUTS {folders[-1]}` (later sends remember it)"
+    )
 
 
 def _password(args: argparse.Namespace) -> str | None:
@@ -196,11 +206,23 @@ def send_command(args: argparse.Namespace) -> int:
     """`scheduler send`: exit 0 when everything is delivered (or the dry run is done), 1 when
     messages failed or are left, 2 for user errors, 130 when interrupted."""
     from scheduler import pipeline
-    from scheduler.deliver.send import ProgressLine, SendOptions, send, summary_lines
+    from scheduler.deliver.send import (
+        ProgressLine,
+        SendOptions,
+        inputs_match,
+        read_outbox,
+        send,
+        summary_lines,
+    )
     from scheduler.deliver.transports import OutboxTransport, SmtpSettings, SmtpTransport
 
-    inputs, outputs = _folders(args)
+    inputs, outputs, guessed = _folders(args)
     conference, _warnings = pipeline.load(inputs)
+    if guessed and not inputs_match(conference, outputs, read_outbox(outputs)):
+        raise UserError(
+            f"the inputs in {inputs} do not belong to {outputs} (other participants or "
+            f"addresses): run `scheduler send INPUTS {args.folders[-1]}`"
+        )
     transport: Any
     if args.smtp:
         host, _, port = args.smtp.rpartition(":")
@@ -210,12 +232,18 @@ def send_command(args: argparse.Namespace) -> int:
             )
         security = "ssl" if args.ssl else "starttls" if args.starttls else "none"
         settings = SmtpSettings(
-            host.strip("[]"), int(port), security, args.user, _password(args), args.timeout
+            host.strip("[]"),
+            int(port),
+            security,
+            args.user,
+            _password(args),
+            args.timeout,
+            args.cafile,
         )
         transport = SmtpTransport(settings)
     else:
-        if args.ssl or args.starttls or args.user:
-            raise UserError("--starttls, --ssl and --user need --smtp HOST:PORT")
+        if args.ssl or args.starttls or args.user or args.cafile:
+            raise UserError("--starttls, --ssl, --cafile and --user need --smtp HOST:PORT")
         transport = OutboxTransport(outputs / "outbox")
     options = SendOptions(
         dry_run=args.dry_run,

@@ -17,11 +17,13 @@ meeting's members are named inside the calendar part only, as the contract says)
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import html
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email import message_from_bytes
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -56,6 +58,13 @@ class Subscription:
 
     https: str
     webcal: str
+
+
+def names_recipient(data: bytes, email: str) -> bool:
+    """Whether the invite file names ``email`` as an ATTENDEE (lines unfolded, case aside):
+    the address `send` takes from the inputs must be the one the run invited."""
+    unfolded = data.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").lower()
+    return f"mailto:{email.lower()}".encode() in unfolded
 
 
 class InviteProblem(UserError):
@@ -210,11 +219,22 @@ def build_message(
     message.set_content(text, cte="quoted-printable")
     page = _html(words["hello"], participant.name, lines, closing, conference, lang)
     message.add_alternative(page, subtype="html", cte="quoted-printable")
-    calendar_params = {"method": invite.method, "charset": "utf-8"}
-    message.add_alternative(data, "text", "calendar", params=calendar_params)
+    message.attach(_calendar_part(data, invite.method))
     message.add_attachment(data, "application", "ics", filename="invite.ics")
     message["Content-Language"] = lang  # after the parts: making them moves Content-*
     return message
+
+
+def _calendar_part(data: bytes, method: str) -> EmailMessage:
+    """The text/calendar part, its Content-Type written as RFC 6047 shows it (the email
+    package would quote the method, and some clients compare it as text): parsed from
+    source, a header is written out as it came in."""
+    head = f"Content-Type: text/calendar; method={method}; charset=utf-8\r\n"
+    head += "Content-Transfer-Encoding: base64\r\n\r\n"
+    body = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    part = message_from_bytes(head.encode("ascii") + body, policy=SMTP)
+    assert isinstance(part, EmailMessage)
+    return part
 
 
 def _text(

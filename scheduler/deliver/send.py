@@ -34,7 +34,13 @@ from pathlib import Path
 from typing import TextIO
 
 from scheduler.deliver.ledger import LEDGER_FILE, PENDING, Entry, Ledger
-from scheduler.deliver.mail import InviteProblem, OutboxRow, build_message, message_id
+from scheduler.deliver.mail import (
+    InviteProblem,
+    OutboxRow,
+    build_message,
+    message_id,
+    names_recipient,
+)
 from scheduler.deliver.site import subscription_for
 from scheduler.deliver.transports import Lost, Refused, Transport
 from scheduler.errors import UserError
@@ -115,6 +121,21 @@ def read_outbox(outputs: Path) -> list[OutboxRow]:
                 OutboxRow(record["participant_id"], record["event_id"], method, sequence, file)
             )
     return rows
+
+
+def inputs_match(conference: Conference, outputs: Path, rows: list[OutboxRow]) -> bool:
+    """Whether every message's participant is in ``conference`` with the address the run
+    invited (the inputs are those of this run)."""
+    for row in rows:
+        person = conference.participants_by_id.get(row.participant_id)
+        path = outputs / row.file
+        if (
+            person is None
+            or not path.is_file()
+            or not names_recipient(path.read_bytes(), person.email)
+        ):
+            return False
+    return True
 
 
 def _version(outputs: Path) -> int | None:
@@ -284,12 +305,23 @@ class _Batch:
             return None
         person = self.conference.participants_by_id.get(row.participant_id)
         if person is None:
-            return self._failed(entry, None, f"{row.participant_id} is not in the inputs")
+            self._failed(entry, None, f"{row.participant_id} is not in the inputs")
+            return None
         try:
             data = (self.outputs / row.file).read_bytes()
         except OSError as error:
-            return self._failed(entry, None, f"cannot read {row.file}: {error.strerror}")
+            self._failed(entry, None, f"cannot read {row.file}: {error.strerror}")
+            return None
         # The Date of the first attempt, so that a message sent again reads the same.
+        if not names_recipient(data, person.email):
+            self._failed(
+                entry,
+                None,
+                f"{row.file} does not invite {person.email}, the address the inputs give "
+                f"{row.participant_id}: the inputs changed since the run, or belong to "
+                "another conference",
+            )
+            return None
         now = entry.date or format_datetime(datetime.now(UTC).replace(microsecond=0))
         date = parsedate_to_datetime(now)
         try:
@@ -302,7 +334,8 @@ class _Batch:
                 subscription=subscription_for(self.ledger, row.participant_id),
             )
         except InviteProblem as problem:
-            return self._failed(entry, None, str(problem))
+            self._failed(entry, None, str(problem))
+            return None
         was_unknown = entry.state == "unknown" or row.key in self.in_doubt
         sender = self.conference.organizer.email
 
@@ -318,10 +351,11 @@ class _Batch:
             )
         except Refused as refused:
             self.losses = 0
+            result = None
             if refused.temporary:
                 result = self._deferred(entry, refused.code, refused.reply)
             else:
-                result = self._failed(entry, refused.code, refused.reply)
+                self._failed(entry, refused.code, refused.reply)
             self.signals.done_handing_over()
             return result
         except Lost as lost:
@@ -454,7 +488,7 @@ def summary_lines(outcome: Outcome, *, dry_run: bool = False) -> list[str]:
         lines.append(f"  already delivered before: {outcome.sent_before}")
         return lines
     lines = [f"delivered {how}"]
-    rows = [
+    rows: list[tuple[str, object]] = [
         ("sent now", outcome.sent),
         ("sent before", outcome.sent_before),
         ("failed (permanent)", len(outcome.failed)),

@@ -76,6 +76,7 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = None
     timeout: float = 60.0
+    cafile: Path | None = None  # a CA (or the server's own certificate) to trust
 
 
 def _reply_text(reply: bytes | str) -> str:
@@ -95,7 +96,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
-        context = ssl.create_default_context()
+        context = ssl.create_default_context(cafile=s.cafile)
         try:
             if s.security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(
