@@ -503,3 +503,73 @@ def test_a_password_never_comes_from_the_command_line(
         == 2
     )
     assert "NO_SUCH_VARIABLE_X" in capsys.readouterr().err
+
+
+def test_starttls_and_login_with_a_password_from_the_environment_or_a_file(
+    inputs: Path, outputs: Path, tmp_path: Path, capsys: Any, monkeypatch: Any
+) -> None:
+    """A server that requires STARTTLS and a login: the password comes from SMTP_PASSWORD
+    or a file, and is written nowhere (output, ledger, .eml files)."""
+    import ssl
+
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    password = "s3cret-Sifre-Passwort"  # smtplib logs in with ASCII only
+    logins: list[str] = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data) -> AuthResult:
+        ok = auth_data.login == b"konferenz" and auth_data.password == password.encode()
+        logins.append(mechanism)
+        return AuthResult(success=ok)
+
+    recorder = Recorder()
+    controller = Controller(
+        recorder,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=context,
+        require_starttls=True,
+        auth_require_tls=True,
+        auth_required=True,
+        authenticator=authenticator,
+    )
+    controller.start()
+    try:
+        base = ["send", str(inputs), str(outputs), "--smtp", f"127.0.0.1:{controller.port}"]
+        login = ["--starttls", "--cafile", str(cert), "--user", "konferenz", "--limit", "3"]
+        monkeypatch.setenv("SMTP_PASSWORD", password)
+        assert main([*base, *login]) == 0
+        assert logins  # it did log in
+        assert len(recorder.accepted) == 3
+        secret_file = tmp_path / "password"
+        secret_file.write_text(password + "\n", encoding="utf-8")
+        monkeypatch.delenv("SMTP_PASSWORD")
+        assert main([*base, *login[:-2], "--password-file", str(secret_file)]) == 0
+        assert len(recorder.accepted) == len(read_outbox(outputs))
+    finally:
+        controller.stop()
+    out = capsys.readouterr()
+    assert password not in out.out + out.err
+    for path in outputs.rglob("*"):
+        if path.is_file():
+            assert password.encode() not in path.read_bytes(), path
+
+
+def test_an_outbox_row_that_points_outside_is_refused(
+    inputs: Path, outputs: Path, capsys: Any
+) -> None:
+    lines = (outputs / "outbox.csv").read_text(encoding="utf-8").splitlines()
+    lines[2] = "../../evil," + lines[2].split(",", 1)[1]
+    (outputs / "outbox.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["send", str(inputs), str(outputs)]) == 2
+    assert "outbox.csv, row 3, column participant_id" in capsys.readouterr().err
+    assert not (outputs / "outbox").exists() and not (outputs / "delivery.sqlite").exists()

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import fcntl
 import heapq
+import re
 import signal
 import sys
 import threading
@@ -49,6 +50,7 @@ from scheduler.model import Conference
 OUTBOX_FILE = "outbox.csv"
 OUTBOX_COLUMNS = ("participant_id", "event_id", "method", "sequence", "file")
 METHODS = ("REQUEST", "CANCEL")
+IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")  # the contract's ids: they become file names
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,12 @@ def read_outbox(outputs: Path) -> list[OutboxRow]:
                     f"{path}, row {number}, column file: {file!r} is not a path inside the "
                     "outputs folder"
                 )
+            for column in ("participant_id", "event_id"):
+                if not IDENTIFIER.fullmatch(record[column] or "") or record[column] in (".", ".."):
+                    raise UserError(
+                        f"{path}, row {number}, column {column}: {record[column]!r} is not an "
+                        "identifier (ASCII letters, digits, _ - .)"
+                    )
             rows.append(
                 OutboxRow(record["participant_id"], record["event_id"], method, sequence, file)
             )
@@ -340,10 +348,12 @@ class _Batch:
         sender = self.conference.organizer.email
 
         def hand_over() -> None:
+            # First the flag: a stop that arrives while `unknown` is being recorded waits
+            # too, until the answer is recorded.
+            self.signals.handing_over = True
             self.ledger.handing_over(
                 entry, recipient=person.email, server=self.transport.where, date=now
             )
-            self.signals.handing_over = True
 
         try:
             code, reply = self.transport.deliver(

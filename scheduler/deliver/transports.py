@@ -109,6 +109,12 @@ class SmtpTransport:
                 smtp.starttls(context=context)
                 smtp.ehlo()
             if s.user:
+                if not (s.password or "").isascii():
+                    smtp.close()
+                    raise UserError(
+                        "the password holds characters beyond ASCII, which Python's smtplib "
+                        "cannot send; use an app password of ASCII characters"
+                    )
                 try:
                     smtp.login(s.user, s.password or "")
                 except smtplib.SMTPAuthenticationError as error:
