@@ -27,6 +27,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("site")
     inputs = root / "inputs"
     generate(inputs, cities=4, participants=16, sessions=6, seed=2)
+    rows = people(inputs)
+    rows[0]["name"] = HOSTILE
+    with (inputs / "participants.csv").open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
     first, second = root / "first", root / "second"
     pipeline.run(inputs, first, time_limit=10, deterministic=True)
     pipeline.run(inputs, second, time_limit=10, seed=1)
@@ -48,6 +54,7 @@ def secret(tmp_path: Path) -> Path:
 
 
 BASE = "https://calendars.example.org/conf"
+HOSTILE = "Eve <script>alert(1)</script> Weiß"
 
 
 def publish(outputs: Path, site: Path, secret: Path, *extra: str) -> int:
@@ -88,6 +95,17 @@ def test_one_private_feed_per_participant_under_its_own_token(
     assert (site / "agendas" / "index.html").is_file()
     # The secret: created on first use, outside outputs and site, readable by its owner only.
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600
+    # Beside each feed its page: the person's events and both links, nothing unescaped.
+    for token, feed in published.items():
+        page = (site / "feeds" / f"{token}.html").read_text(encoding="utf-8")
+        assert f'href="webcal://calendars.example.org/conf/feeds/{token}.ics"' in page
+        assert f'href="{BASE}/feeds/{token}.ics"' in page
+        assert page.count("<tr>") == feed.count(b"BEGIN:VEVENT")
+        assert "<script" not in page
+    assert any(
+        "Eve &lt;script&gt;alert(1)&lt;/script&gt; Weiß" in p.read_text(encoding="utf-8")
+        for p in (site / "feeds").glob("*.html")
+    )
     # ical.js reads every feed.
     rows = ical_js(sorted((site / "feeds").glob("*.ics")))
     assert len(rows) == sum(f.count(b"BEGIN:VEVENT") for f in published.values())
@@ -137,6 +155,7 @@ def test_tokens_stay_across_runs_and_change_when_the_secret_is_rotated(
     assert publish(again, site, secret, "--rotate-secret") == 0
     rotated = feeds(site)
     assert len(rotated) == len(after) and not set(rotated) & set(after)
+    assert {p.stem for p in (site / "feeds").glob("*.html")} == set(rotated) | {"index"}
     assert "feed(s) of the previous secret removed" in capsys.readouterr().out
 
 

@@ -4,6 +4,7 @@
     SITE/conference.ics             every event, no people (calendars/conference.ics)
     SITE/agendas/...                the city agendas (agendas/ of the run)
     SITE/feeds/<token>.ics          one participant's feed (calendars/<participant_id>.ics)
+    SITE/feeds/<token>.html         their page: their events and both subscription links
     SITE/feeds/index.html           empty, so a directory listing shows nothing
 
 A token is an HMAC-SHA256 of the participant id under a secret kept in a file outside the
@@ -28,6 +29,8 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+
+import icalendar
 
 from scheduler.deliver.ledger import LEDGER_FILE, Ledger
 from scheduler.deliver.mail import Subscription
@@ -147,7 +150,10 @@ def publish(
         if source.name == "conference.ics":
             continue
         token = feed_token(secret, source.stem)
-        _write(feeds / f"{token}.ics", source.read_bytes())
+        data = source.read_bytes()
+        _write(feeds / f"{token}.ics", data)
+        page = personal_page(data, subscription_urls(base_url, token))
+        _write(feeds / f"{token}.html", page.encode("utf-8"))
         written.add(token)
     conference_feed = calendars / "conference.ics"
     if conference_feed.is_file():
@@ -172,10 +178,13 @@ def publish(
             path = feeds / f"{token}.ics"
             if print_ == fingerprint:  # this person has no event any more: empty their feed
                 _write(path, _empty_feed())
+                empty_page = personal_page(_empty_feed(), subscription_urls(base_url, token))
+                _write(path.with_suffix(".html"), empty_page.encode("utf-8"))
                 kept.append([token, fingerprint])
                 emptied += 1
             elif path.is_file():  # a feed of an earlier secret: its URL must stop working
                 path.unlink()
+                path.with_suffix(".html").unlink(missing_ok=True)
                 removed += 1
         with ledger.transaction():
             ledger.set_setting("site.base_url", base_url.rstrip("/"))
@@ -201,6 +210,40 @@ def subscription_for(ledger: Ledger, participant_id: str) -> Subscription | None
     token = feed_token(secret, participant_id)
     published = {t for t, _ in json.loads(ledger.setting("site.feeds") or "[]")}
     return subscription_urls(base_url, token) if token in published else None
+
+
+SUBSCRIBE = "Kalender abonnieren · Takvime abone ol · Subscribe to the calendar"
+DOWNLOAD = "Datei · Dosya · File (.ics)"
+
+
+def personal_page(feed: bytes, links: Subscription) -> str:
+    """A participant's own page beside their feed: their events in their city's time (as
+    the feed has them) and the two subscription links. Every value is escaped."""
+    cal = icalendar.Calendar.from_ical(feed)
+    title = str(cal.get("X-WR-CALNAME", ""))
+    rows = []
+    for event in sorted(cal.walk("VEVENT"), key=lambda e: e.decoded("DTSTART")):
+        start, end = event.decoded("DTSTART"), event.decoded("DTEND")
+        zone = start.tzname() or ""
+        when = f"{start:%Y-%m-%d %H:%M}–{end:%H:%M} {zone}".strip()
+        url = str(event.get("URL", ""))
+        link = html.escape(url)
+        if url.startswith(("https://", "http://")):  # never a javascript: or data: link
+            link = f'<a href="{link}">{link}</a>'
+        link = f" {link}" if link else ""
+        rows.append(
+            f"<tr><td>{html.escape(when)}</td><td>{html.escape(str(event.get('SUMMARY', '')))}"
+            f"{link}</td></tr>"
+        )
+    esc = html.escape
+    return (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
+        '<meta name="robots" content="noindex, nofollow">'
+        f"<title>{esc(title)}</title></head><body>\n<h1>{esc(title)}</h1>\n"
+        f'<p><a href="{esc(links.webcal)}">{esc(SUBSCRIBE)}</a></p>\n'
+        f'<p><a href="{esc(links.https)}">{esc(DOWNLOAD)}</a>: {esc(links.https)}</p>\n'
+        "<table>\n" + "\n".join(rows) + "\n</table>\n</body></html>\n"
+    )
 
 
 def _index(outputs: Path) -> str:
