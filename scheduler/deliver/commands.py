@@ -18,6 +18,8 @@ def add_commands(commands: Any) -> None:
     send = commands.add_parser(
         "send",
         help="e-mail every invitation and update of the last run exactly once",
+        usage="scheduler send [INPUTS] OUTPUTS [--smtp HOST:PORT [--starttls | --ssl] "
+        "[--user USER]] [--dry-run] [--limit N] [--rate MSGS_PER_MINUTE] [options]",
         description="Deliver the messages in OUTPUTS/outbox.csv, each exactly once: to a mail "
         "server with --smtp, else as .eml files into OUTPUTS/outbox/. What was delivered is "
         "kept in OUTPUTS/delivery.sqlite; run the same command again after an interruption "
@@ -28,7 +30,7 @@ def add_commands(commands: Any) -> None:
         "folders",
         nargs="+",
         type=Path,
-        metavar="[INPUTS] OUTPUTS",
+        metavar="FOLDER",
         help="the input folder (needed the first time) and the output folder of the run",
     )
     send.add_argument(

@@ -232,6 +232,15 @@ def send(
                 file=sys.stderr,
             )
         counts = ledger.counts(transport.channel)
+        previous = ledger.setting(f"{transport.channel}.where")
+        if previous and previous != transport.where and counts["sent"]:
+            print(
+                f"note: {counts['sent']} message(s) went to {previous} before; they are not "
+                f"sent again to {transport.where} (the ledger records delivery, whatever "
+                "the server)",
+                file=sys.stderr,
+            )
+        ledger.set_setting(f"{transport.channel}.where", transport.where)
         wanted = PENDING + (("failed",) if options.retry_failed else ())
         todo = ledger.entries(transport.channel, wanted)
         outcome.sent_before = counts["sent"]
