@@ -98,6 +98,7 @@ class Recorder:
         self.drop_on_mail: set[int] = set()
         self.mails = 0
         self.slow = 0.0
+        self.keep_and_drop: set[str] = set()
         self.hold: str | None = None
         self.holding = threading.Event()
         self.release = threading.Event()
@@ -131,6 +132,14 @@ class Recorder:
             self.holding.set()
             while not self.release.is_set():
                 await asyncio.sleep(0.02)
+            return "250 2.0.0 Ok: queued"
+        if mid in self.keep_and_drop:  # kept, but the sender never hears so
+            self.keep_and_drop.discard(mid)
+            with self.lock:
+                self.accepted.append(
+                    (envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+                )
+            server.transport.close()
             return "250 2.0.0 Ok: queued"
         if self.defer.get(mid):
             self.defer[mid] -= 1
@@ -573,3 +582,23 @@ def test_an_outbox_row_that_points_outside_is_refused(
     assert main(["send", str(inputs), str(outputs)]) == 2
     assert "outbox.csv, row 3, column participant_id" in capsys.readouterr().err
     assert not (outputs / "outbox").exists() and not (outputs / "delivery.sqlite").exists()
+
+
+def test_a_connection_lost_after_the_data_is_settled_before_any_other_message(
+    inputs: Path, outputs: Path, server: Recorder, capsys: Any
+) -> None:
+    """The server keeps a message and the connection breaks before its answer: `send`
+    cannot know, sends it again at once (same Message-ID) before any other message, says
+    so, and every other message arrives once."""
+    rows = read_outbox(outputs)
+    doubtful = mid_of(rows[4])
+    server.keep_and_drop.add(doubtful)
+    assert main(["send", str(inputs), str(outputs), *smtp_args(server)]) == 0
+    assert "it may arrive twice, with the same Message-ID " + doubtful in capsys.readouterr().out
+    counts = server.message_ids()
+    assert counts[doubtful] == 2
+    assert counts - Counter({doubtful: 1}) == Counter(expected_ids(outputs))
+    order = [
+        str(message_from_bytes(c, policy=default)["Message-ID"]) for _, _, c in server.accepted
+    ]
+    assert order[4] == order[5] == doubtful  # settled before the next message went

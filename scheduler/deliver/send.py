@@ -50,6 +50,7 @@ from scheduler.model import Conference
 OUTBOX_FILE = "outbox.csv"
 OUTBOX_COLUMNS = ("participant_id", "event_id", "method", "sequence", "file")
 METHODS = ("REQUEST", "CANCEL")
+AWAY, FIRST = -1.0, -2.0  # what `_Batch._one` returns besides None and a time
 IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")  # the contract's ids: they become file names
 
 
@@ -291,9 +292,11 @@ class _Batch:
                     again = self._one(entry)
                     if again is None:
                         handled += 1
-                    elif again < 0:  # the server is away: stop, keep the rest
+                    elif again == AWAY:  # stop, keep the rest
                         heapq.heappush(heap, (0.0, -1, entry))
                         break
+                    elif again == FIRST:  # the connection broke: this one before any other
+                        heapq.heappush(heap, (0.0, -1, entry))
                     else:
                         order += 1
                         heapq.heappush(heap, (again, order, entry))
@@ -314,7 +317,8 @@ class _Batch:
 
     def _one(self, entry: Entry) -> float | None:
         """Deliver one message. Returns None when it is done with (sent, failed, deferred
-        for the next run), a monotonic time to try again, or -1 when the server is away."""
+        for the next run), a monotonic time to try it again (deferred), FIRST to try it
+        again before any other (the connection broke), or AWAY (the server is away)."""
         row = entry.row
         if entry.state == "unknown" and self.transport.delivered(row):
             self.ledger.accepted(entry, 250, "found delivered after an interruption")
@@ -386,8 +390,11 @@ class _Batch:
             self.losses += 1
             if self.losses > self.options.attempts:
                 self.outcome.stopped = f"the mail server went away: {lost}"
-                return -1
-            return time.monotonic() + self._backoff(self.losses)
+                return AWAY
+            # Tried again first, after the back-off: a message whose fate is unknown must
+            # be settled before another is handed over (never two in doubt at once).
+            time.sleep(self._backoff(self.losses))
+            return FIRST
         self.ledger.accepted(entry, code, reply)
         self.losses = 0
         self.outcome.sent += 1
