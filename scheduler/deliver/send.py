@@ -45,10 +45,9 @@ from scheduler.deliver.mail import (
 from scheduler.deliver.site import subscription_for
 from scheduler.deliver.transports import Lost, Refused, Transport
 from scheduler.errors import UserError
+from scheduler.export.tables import OUTBOX_COLUMNS, OUTBOX_FILE
 from scheduler.model import Conference
 
-OUTBOX_FILE = "outbox.csv"
-OUTBOX_COLUMNS = ("participant_id", "event_id", "method", "sequence", "file")
 METHODS = ("REQUEST", "CANCEL")
 AWAY, FIRST = -1.0, -2.0  # what `_Batch._one` returns besides None and a time
 IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")  # the contract's ids: they become file names
