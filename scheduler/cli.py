@@ -403,6 +403,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="write into a folder that is not empty, overwriting files of the same names",
     )
     generate.set_defaults(func=_cmd_generate)
+
+    # Delivery: `send` (e-mail, exactly once) and `publish` (private feeds), in scheduler.deliver.
+    from scheduler.deliver.commands import add_commands
+
+    add_commands(commands)
     return parser
 
 
