@@ -602,3 +602,42 @@ def test_a_connection_lost_after_the_data_is_settled_before_any_other_message(
         str(message_from_bytes(c, policy=default)["Message-ID"]) for _, _, c in server.accepted
     ]
     assert order[4] == order[5] == doubtful  # settled before the next message went
+
+
+def test_a_real_re_plan_then_send_delivers_only_its_changes_and_tells_the_withdrawn(
+    inputs: Path, outputs: Path, server: Recorder, tmp_path: Path
+) -> None:
+    """Version 1 is sent; a participant withdraws and the conference is re-planned into the
+    same folder (the ledger is carried over): `send` then delivers exactly the re-plan's
+    outbox, the CANCELs reaching the withdrawn person at the address they were invited at."""
+    assert main(["send", str(inputs), str(outputs), *smtp_args(server)]) == 0
+    first = len(server.accepted)
+    attendance = list(csv.DictReader((outputs / "attendance.csv").open(encoding="utf-8")))
+    roles: dict[str, set[str]] = {}
+    for row in attendance:
+        roles.setdefault(row["participant_id"], set()).add(row["role"])
+    gone = next(pid for pid in sorted(roles) if roles[pid] == {"attendee"})
+    address = participants(inputs)[gone]["email"]
+    changed = tmp_path / "inputs"
+    shutil.copytree(inputs, changed)
+    for name in ("participants.csv", "preferences.csv", "unavailability.csv"):
+        path = changed / name
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns, rows = reader.fieldnames, [r for r in reader if r["participant_id"] != gone]
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(columns or []), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    pipeline.run(changed, outputs, time_limit=10, deterministic=True, previous=outputs)
+    assert (outputs / "delivery.sqlite").is_file()  # carried over into version 2
+    planned = expected_ids(outputs)
+    assert planned and any(r.method == "CANCEL" for r in read_outbox(outputs))
+    assert main(["send", str(changed), str(outputs), *smtp_args(server)]) == 0
+    new = [message_from_bytes(c, policy=default) for _, _, c in server.accepted[first:]]
+    assert {str(m["Message-ID"]) for m in new} == planned
+    assert len(new) == len(planned)  # nothing of version 1 again
+    to_gone = [m for m in new if address in str(m["To"])]
+    assert to_gone and all(calendar_part(m).get_param("method") == "CANCEL" for m in to_gone)
+    assert main(["send", str(changed), str(outputs), *smtp_args(server)]) == 0
+    assert len(server.accepted) == first + len(new)  # a repeat sends nothing

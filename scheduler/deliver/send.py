@@ -18,7 +18,6 @@ not yet sent goes out, one at a time, each recorded before and after the server 
 from __future__ import annotations
 
 import csv
-import fcntl
 import heapq
 import re
 import signal
@@ -186,13 +185,11 @@ def _version(outputs: Path) -> int | None:
 
 @contextmanager
 def _exclusive(outputs: Path) -> Iterator[None]:
-    """One `send` per outputs folder at a time."""
-    path = outputs / ".delivery.lock"
-    with path.open("a") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise UserError(f"another `scheduler send` is working on {outputs}") from None
+    """One command at a time in an outputs folder: `send` holds the lock `run` holds, so
+    that no run swaps the folder (and its ledger) while messages go out."""
+    from scheduler.publish import locked
+
+    with locked(outputs):
         yield
 
 
