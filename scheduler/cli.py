@@ -49,7 +49,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from scheduler.generate import generate
+    from scheduler.generate import generate, shape_from_args
 
     generate(
         args.out,
@@ -57,6 +57,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         participants=args.participants,
         sessions=args.sessions,
         seed=args.seed,
+        shape=shape_from_args(args),
     )
     print(f"wrote a synthetic conference to {args.out}")
     return 0
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--participants", type=int, required=True, help="number of participants")
     generate.add_argument("--sessions", type=int, required=True, help="number of sessions")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    from scheduler.generate import add_shape_arguments
+
+    add_shape_arguments(generate)
     generate.set_defaults(func=_cmd_generate)
     return parser
 
