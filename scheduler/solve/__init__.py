@@ -8,7 +8,8 @@ improve       phase 1: local search on the real attended weight
 rearrange     phase 1: CP-SAT moves several events at once when the local search is stuck
 attendance    phase 2: who attends (exact per person and day, capacities repaired,
               CP-SAT polish and the fairness stage when capacities bind)
-bound         a proven upper bound on the attended weight for any schedule
+bound         proven upper bounds on the attended weight for any schedule
+lagrange      a tighter one: each participant's own copy of the starts, priced
 reasons       why an event was left out, in words
 assemble      rooms, attendance rows, the Schedule
 """
@@ -32,9 +33,9 @@ from scheduler.solve.attendance import (
     plan_weight,
 )
 from scheduler.solve.availability import TimeGrid
-from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.improve import LocalSearch
+from scheduler.solve.lagrange import best_bound
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -71,6 +72,8 @@ MAX_ATTENDANCE_PAIRS = 250_000
 # share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
 # attendance (its CP-SAT polish runs only when capacities bind)
 PLACEMENT_SHARE = 0.85
+# share of the time limit the Lagrangian bound may take, once per set of meetings
+BOUND_SHARE = 0.1
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
 DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
 REARRANGE_SECONDS = 10.0  # CP-SAT time for one rearrangement (rearrange.py)
@@ -159,8 +162,15 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if meetings not in bounds:
             # the bound depends only on which meetings take place, not where: every
             # session that can be placed counts, wherever it might go
-            bounds[meetings] = attendance_bound(
-                conference, grid, placeable_sessions, [events[m] for m in meetings], wants
+            bounds[meetings] = best_bound(
+                conference,
+                grid,
+                placeable_sessions,
+                [events[m] for m in meetings],
+                wants,
+                target=objective,
+                seconds=None if options.deterministic else options.time_limit * BOUND_SHARE,
+                notify=lambda better: report("bound", objective, better),
             )
         bound = bounds[meetings]
         kinds = [events[eid].kind for eid in result.starts]
