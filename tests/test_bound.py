@@ -225,3 +225,35 @@ def test_bounds_hold_against_proven_optima_of_generated_conferences(tmp_path: Pa
         reported = [p.bound for p in lines]
         assert reported == sorted(reported, reverse=True)
         assert all(p.bound >= p.objective for p in lines)
+
+
+def test_an_absence_that_splits_the_day_leaves_room_on_both_sides() -> None:
+    """Free 9-10 and 13-14 only (local): one session fits before the absence and one
+    after it. The transportation bound once took the day's free hours as one stretch (two
+    hours, room for one session with its buffer) and was below this schedule."""
+    from tests.builders import unavailable
+
+    berlin = 2  # UTC+2 in June
+    conf = _tiny(
+        start=DAY,
+        end=DAY,  # a one-day conference: that day's room is all there is
+        calendar=calendar(grid_minutes=60, buffer_minutes=15, max_events_per_day=3),
+        participants=[
+            participant("host"),
+            participant("away", interests={"digital": 3}),
+        ],
+        sessions=[
+            session("a", hosts=("host",), not_before=DAY, not_after=DAY),
+            session("b", hosts=("host",), not_before=DAY, not_after=DAY),
+        ],
+        unavailability=[
+            unavailable("away", datetime(2020, 6, 3, 10 - berlin, tzinfo=UTC),
+                        datetime(2020, 6, 3, 13 - berlin, tzinfo=UTC)),
+            unavailable("away", datetime(2020, 6, 3, 14 - berlin, tzinfo=UTC),
+                        datetime(2020, 6, 3, 18 - berlin, tzinfo=UTC)),
+        ],
+    )  # fmt: skip
+    best = _best_schedule_weight(conf, STARTS)
+    assert best == 6 + 2 * 2  # both sessions: 'away' 3 each, the host 2 each
+    bounds = _bounds(conf, NO_MEETINGS, best)
+    assert all(value >= best for value in bounds.values()), (bounds, best)

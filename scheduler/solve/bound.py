@@ -7,7 +7,8 @@ Relaxation (a transportation problem, solved exactly as a min-cost flow):
   hosts, window, not_before/not_after and fixed_start allow) keeps p free;
 - p takes part in at most Σ over p's local days of (events that fit that day) − p's
   meetings sessions, hosted ones included; events that fit a day are at most
-  max_events_per_day and at most what the day's free hours hold;
+  max_events_per_day and at most what the day's runs of free cells hold (each run
+  apart: an absence of a few hours splits a day);
 - a session takes at most capacity − hosts attendees;
 - a host's own weight on a session they host counts once, using one of their places
   (the session may be left out, so it is not forced).
@@ -25,7 +26,7 @@ from ortools.graph.python import min_cost_flow
 from ortools.linear_solver import pywraplp
 
 from scheduler.model import Conference
-from scheduler.solve.availability import TimeGrid
+from scheduler.solve.availability import Profile, TimeGrid
 from scheduler.solve.events import PlannedEvent
 
 
@@ -81,21 +82,19 @@ def transport(
     # how many sessions each participant can attend at most
     limit: dict[str, int] = {}
     window = grid.window_starts(0, conference.start, conference.end)
-    day_cells: dict[object, dict[object, int]] = {}
+    day_runs: dict[object, list[list[int]]] = {}
     hosts = {pid for e in sessions for pid in e.people if pid in people}
     for pid in sorted(set(arcs) | set(own) | hosts):
         person = people[pid]
         zone = ZoneInfo(conference.city_of(person).timezone)
         profile = grid.profile(person)
-        per_day = day_cells.get(profile)
-        if per_day is None:
-            per_day = defaultdict(int)
-            for free_cell in np.flatnonzero(grid.free_cells(profile) & window).tolist():
-                per_day[grid.local_date(free_cell, zone)] += 1
-            day_cells[profile] = per_day
+        runs = day_runs.get(profile)
+        if runs is None:
+            runs = day_runs[profile] = free_runs(grid, profile, zone, window)
         room = 0
-        for count in per_day.values():
-            fits = (count * g + buffer) // (shortest + buffer)
+        for lengths in runs:
+            # an event lies inside one run of free cells, a buffer after the one before
+            fits = sum((n * g + buffer) // (shortest + buffer) for n in lengths)
             room += min(rules.max_events_per_day, fits)
         limit[pid] = max(0, room - meetings_of.get(pid, 0))
     return Transport(dict(arcs), dict(own), limit)
@@ -216,9 +215,9 @@ def capacity_bound(
     - a host attends what they host: their own w counts z_e, and the session takes one
       of their places and its time (the flow let a host skip it);
     - p's time: Σ (duration + buffer) over p's sessions, hosted ones and meetings is at
-      most Σ over p's local days of (free minutes that day + buffer) — events of a day
-      lie in its free hours with a buffer between them (the flow counts events as if
-      all were as short as the shortest);
+      most Σ over p's local days of (free minutes that day + buffer × runs of free
+      cells that day) — events of a day lie in its free cells, a buffer apart (the flow
+      counts events as if all were as short as the shortest);
     - rooms (energetic reasoning): for a set W of cells, the events that can only run
       inside W occupy at most rooms × |W| cells of it; W is each event's set of cells it
       can occupy (and their union); the same for interpreted events and interpreters.
@@ -257,10 +256,13 @@ def capacity_bound(
         profile = grid.profile(person)
         if profile not in budgets:
             zone = ZoneInfo(conference.city_of(person).timezone)
-            per_day: dict[object, int] = defaultdict(int)
-            for cell in np.flatnonzero(grid.free_cells(profile) & window).tolist():
-                per_day[grid.local_date(cell, zone)] += grid.grid
-            budgets[profile] = sum(minutes + buffer for minutes in per_day.values())
+            # a day's events lie in its free cells; of the buffers after them only those
+            # that reach into a break between free runs (or past the day) may lie
+            # outside: at most one a run
+            budgets[profile] = sum(
+                sum(lengths) * grid.grid + buffer * len(lengths)
+                for lengths in free_runs(grid, profile, zone, window)
+            )
         # places: the transportation limit already has the meetings taken off
         places = solver.Constraint(-solver.infinity(), float(relaxation.limit.get(pid, 0)))
         time = solver.Constraint(
@@ -323,3 +325,21 @@ def _windows(grid: TimeGrid, events: list[PlannedEvent]) -> list[tuple[int, list
         inside = [e for e in events if not (cover[e.id] & ~window).any()]
         result.append((int(window.sum()), inside))
     return result
+
+
+def free_runs(
+    grid: TimeGrid, profile: Profile, zone: ZoneInfo, window: np.ndarray
+) -> list[list[int]]:
+    """Per local day of the profile (within ``window``), the lengths in cells of its runs
+    of consecutive free cells."""
+    runs: dict[object, list[int]] = {}
+    previous = -2
+    for cell in np.flatnonzero(grid.free_cells(profile) & window).tolist():
+        day = grid.local_date(cell, zone)
+        lengths = runs.setdefault(day, [])
+        if cell == previous + 1 and lengths:
+            lengths[-1] += 1
+        else:
+            lengths.append(1)
+        previous = cell
+    return list(runs.values())
