@@ -169,7 +169,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
                 [events[m] for m in meetings],
                 wants,
                 target=objective,
-                seconds=None if options.deterministic else options.time_limit * BOUND_SHARE,
+                lagrangian=False,  # after the first schedule is out: below
                 notify=lambda better: report("bound", objective, better),
             )
         bound = bounds[meetings]
@@ -203,8 +203,20 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
     placer = model.placer(wants, greedy_step)
     consider(placer.run())
-    consider(placer.improve(None if options.deterministic else placement_deadline))
     assert best is not None
+    held = tuple(sorted(eid for eid in best.starts if not events[eid].is_session))
+    bounds[held] = best.bound = best_bound(
+        conference,
+        grid,
+        placeable_sessions,
+        [events[m] for m in held],
+        wants,
+        target=best.objective,
+        known=best.bound,
+        seconds=None if options.deterministic else options.time_limit * BOUND_SHARE,
+        notify=lambda better: report("bound", best.objective if best else 0, better),
+    )
+    consider(placer.improve(None if options.deterministic else placement_deadline))
     if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
         second = model.solve(
             seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),

@@ -503,23 +503,29 @@ def best_bound(
     wanted: dict[str, list[tuple[str, int]]],
     *,
     target: float,
-    seconds: float | None,
+    seconds: float | None = None,
+    known: int | None = None,
+    lagrangian: bool = True,
     notify: Callable[[int], None] | None = None,
 ) -> int:
     """The least of the proven bounds (each valid for every schedule holding these
-    meetings): the transportation bound, the capacity LP and, when the conference is
+    meetings): the transportation bound and the capacity LP (or ``known``, their
+    least, when already computed) and, with ``lagrangian`` and when the conference is
     small enough, the Lagrangian for ``seconds`` (None: MAX_ITERATIONS, no clock).
     ``target`` is the best attended weight known (for the subgradient's steps);
     ``notify`` hears each better bound."""
-    best = attendance_bound(conference, grid, sessions, meetings, wanted)
-    if best <= target:
-        return best
-    second = capacity_bound(conference, grid, sessions, meetings, wanted)
-    if second is not None and second < best:
-        best = second
-        if notify is not None:
-            notify(best)
-    if best <= target or (seconds is not None and seconds < 0.5):
+    if known is None:
+        best = attendance_bound(conference, grid, sessions, meetings, wanted)
+        second = (
+            None if best <= target else capacity_bound(conference, grid, sessions, meetings, wanted)
+        )
+        if second is not None and second < best:
+            best = second
+            if notify is not None:
+                notify(best)
+    else:
+        best = known
+    if best <= target or not lagrangian or (seconds is not None and seconds < 0.5):
         return best
     lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
     if lagrangian.lam.size > MAX_PRICES:
