@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_shapes.py                       # the whole suite
     .venv/bin/python bench/bench_shapes.py --sizes S --seeds 1 --time-limit 30
     .venv/bin/python bench/bench_shapes.py --code /work/main     # another checkout's solver
+    .venv/bin/python bench/bench_shapes.py --compare before.json after.json
 
 Every shape x size x seed is generated with this checkout's generator into a temporary
 folder and solved in its own process (so the peak memory is that run's), by this
@@ -79,6 +80,37 @@ def table(results: list[dict]) -> str:
     return "\n".join(rows)
 
 
+def compare(before: list[dict], after: list[dict]) -> str:
+    """Two runs of the suite side by side (before → after), matched by shape, size, seed."""
+    head = (
+        "| shape | size | seed | objective | bound | gap | gap@10s | gap@60s | gap@300s "
+        "| first schedule | satisfaction | worst city | peak MiB | unscheduled |"
+    )
+    rows = [head, "|" + "---|" * 14]
+    earlier = {(r["shape"], r["size"], r["seed"]): r for r in before}
+    for r in after:
+        b = earlier.get((r["shape"], r["size"], r["seed"]))
+        if b is None:
+            continue
+
+        def both(key: str, form: str, a: dict = b, n: dict = r) -> str:
+            return f"{format(a[key], form)} → {format(n[key], form)}"
+
+        def mark(m: str, a: dict = b, n: dict = r) -> str:
+            if m not in a["marks"] or m not in n["marks"]:
+                return "-"
+            return f"{a['marks'][m]['gap']:.2%} → {n['marks'][m]['gap']:.2%}"
+
+        rows.append(
+            f"| {r['shape']} | {r['size']} | {r['seed']} | {both('objective', '.0f')} "
+            f"| {both('bound', '.0f')} | {both('gap', '.2%')} | {mark('10')} | {mark('60')} "
+            f"| {mark('300')} | {both('first_schedule_s', '.1f')} s "
+            f"| {both('satisfaction', '.3f')} | {b['worst_city']} → {r['worst_city']} "
+            f"| {both('peak_mib', '.0f')} | {both('unscheduled', 'd')} |"
+        )
+    return "\n".join(rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -98,7 +130,15 @@ def main() -> None:
     parser.add_argument("--skip-check", action="store_true", help="do not run the checker")
     parser.add_argument("--code", type=Path, help="solve with the scheduler of this checkout")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
+    parser.add_argument(
+        "--compare", nargs=2, type=Path, metavar=("BEFORE", "AFTER"),
+        help="print two --json files side by side instead of running",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.compare:
+        before, after = (json.loads(f.read_text(encoding="utf-8")) for f in args.compare)
+        print(compare(before, after))
+        return
     limits = _limits(args.time_limit, parser)
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     for name in shapes + ([args.large_shape] if args.large_shape else []):

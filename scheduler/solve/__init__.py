@@ -72,8 +72,6 @@ MAX_ATTENDANCE_PAIRS = 250_000
 # share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
 # attendance (its CP-SAT polish runs only when capacities bind)
 PLACEMENT_SHARE = 0.85
-# share of the time limit the Lagrangian bound may take, once per set of meetings
-BOUND_SHARE = 0.1
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
 DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
 REARRANGE_SECONDS = 10.0  # CP-SAT time for one rearrangement (rearrange.py)
@@ -203,19 +201,6 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
     placer = model.placer(wants, greedy_step)
     consider(placer.run())
-    assert best is not None
-    held = tuple(sorted(eid for eid in best.starts if not events[eid].is_session))
-    bounds[held] = best.bound = best_bound(
-        conference,
-        grid,
-        placeable_sessions,
-        [events[m] for m in held],
-        wants,
-        target=best.objective,
-        known=best.bound,
-        seconds=None if options.deterministic else options.time_limit * BOUND_SHARE,
-        notify=lambda better: report("bound", best.objective if best else 0, better),
-    )
     consider(placer.improve(None if options.deterministic else placement_deadline))
     if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
         second = model.solve(
@@ -303,6 +288,19 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if weight >= best.objective:
             best.plan = polished
             best.objective = weight
+    # the Lagrangian bound in the time that is left (none is taken from the search)
+    held = tuple(sorted(eid for eid in best.starts if not events[eid].is_session))
+    best.bound = best_bound(
+        conference,
+        grid,
+        placeable_sessions,
+        [events[m] for m in held],
+        wants,
+        target=best.objective,
+        known=best.bound,
+        seconds=None if options.deterministic else options.time_limit - elapsed() - 0.5,
+        notify=lambda better: report("bound", best.objective if best else 0, better),
+    )
     report("done", best.objective, best.bound)
     return build_schedule(
         conference,
