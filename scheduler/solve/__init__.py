@@ -33,9 +33,10 @@ from scheduler.solve.attendance import (
     plan_weight,
 )
 from scheduler.solve.availability import TimeGrid
+from scheduler.solve.bound import attendance_bound
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.improve import LocalSearch
-from scheduler.solve.lagrange import best_bound
+from scheduler.solve.lagrange import tighter_bound
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -160,15 +161,8 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if meetings not in bounds:
             # the bound depends only on which meetings take place, not where: every
             # session that can be placed counts, wherever it might go
-            bounds[meetings] = best_bound(
-                conference,
-                grid,
-                placeable_sessions,
-                [events[m] for m in meetings],
-                wants,
-                target=objective,
-                lagrangian=False,  # after the first schedule is out: below
-                notify=lambda better: report("bound", objective, better),
+            bounds[meetings] = attendance_bound(
+                conference, grid, placeable_sessions, [events[m] for m in meetings], wants
             )
         bound = bounds[meetings]
         kinds = [events[eid].kind for eid in result.starts]
@@ -288,16 +282,16 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if weight >= best.objective:
             best.plan = polished
             best.objective = weight
-    # the Lagrangian bound in the time that is left (none is taken from the search)
+    # tighter bounds in the time that is left (none is taken from the search)
     held = tuple(sorted(eid for eid in best.starts if not events[eid].is_session))
-    best.bound = best_bound(
+    best.bound = tighter_bound(
         conference,
         grid,
         placeable_sessions,
         [events[m] for m in held],
         wants,
-        target=best.objective,
         known=best.bound,
+        target=best.objective,
         seconds=None if options.deterministic else options.time_limit - elapsed() - 0.5,
         notify=lambda better: report("bound", best.objective if best else 0, better),
     )

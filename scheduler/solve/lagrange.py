@@ -44,12 +44,7 @@ import numpy as np
 
 from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
-from scheduler.solve.bound import (
-    attendance_bound,
-    capacity_bound,
-    transport,
-    transport_prices,
-)
+from scheduler.solve.bound import capacity_bound, transport, transport_prices
 from scheduler.solve.events import PlannedEvent
 
 NEG = -1e18  # "not possible" in the dynamic programme
@@ -495,41 +490,25 @@ MAX_PRICES = 3_000_000
 MAX_ITERATIONS = 20
 
 
-def best_bound(
+def tighter_bound(
     conference: Conference,
     grid: TimeGrid,
     sessions: list[PlannedEvent],
     meetings: list[PlannedEvent],
     wanted: dict[str, list[tuple[str, int]]],
     *,
+    known: int,
     target: float,
-    seconds: float | None = None,
-    known: int | None = None,
-    lagrangian: bool = True,
+    seconds: float | None,
     notify: Callable[[int], None] | None = None,
 ) -> int:
-    """The least of the proven bounds (each valid for every schedule holding these
-    meetings): the transportation bound and the capacity LP (or ``known``, their
-    least, when already computed) and, with ``lagrangian`` and when the conference is
-    small enough, the Lagrangian for ``seconds`` (None: MAX_ITERATIONS, no clock).
-    ``target`` is the best attended weight known (for the subgradient's steps);
-    ``notify`` hears each better bound."""
-    if known is None:
-        best = attendance_bound(conference, grid, sessions, meetings, wanted)
-        second = (
-            None if best <= target else capacity_bound(conference, grid, sessions, meetings, wanted)
-        )
-        if second is not None and second < best:
-            best = second
-            if notify is not None:
-                notify(best)
-    else:
-        best = known
-    if best <= target or not lagrangian or (seconds is not None and seconds < 0.5):
-        return best
-    lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
-    if lagrangian.lam.size > MAX_PRICES:
-        return best
+    """The least of ``known`` (the transportation bound for these meetings), the capacity
+    LP and, when the conference is small enough, the Lagrangian — each valid for every
+    schedule holding these meetings — within ``seconds`` (None: no clock, the Lagrangian
+    for MAX_ITERATIONS). ``target`` is the best attended weight known (nothing to prove
+    below it; the subgradient steps towards it); ``notify`` hears each better bound."""
+    started = clock.monotonic()
+    best = known
 
     def better(value: int) -> None:
         nonlocal best
@@ -538,8 +517,24 @@ def best_bound(
             if notify is not None:
                 notify(best)
 
-    lagrangian.run(target=target, seconds=seconds, iterations=MAX_ITERATIONS, notify=better)
+    def left() -> float:
+        return math.inf if seconds is None else seconds - (clock.monotonic() - started)
+
+    if best <= target or left() < 2.0:
+        return best
+    second = capacity_bound(conference, grid, sessions, meetings, wanted)
+    if second is not None:
+        better(second)
+    cells = np.zeros(grid.cells, dtype=bool)
+    for event in sessions + meetings:
+        cells |= event.allowed
+    prices = sum(len(wanted.get(e.id, ())) + len(e.people) for e in sessions) * int(cells.sum())
+    if best <= target or left() < 1.0 or prices > MAX_PRICES:
+        return best
+    lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
+    budget = None if seconds is None else left()
+    lagrangian.run(target=target, seconds=budget, iterations=MAX_ITERATIONS, notify=better)
     return best
 
 
-__all__ = ["LagrangeResult", "LagrangianBound", "best_bound"]
+__all__ = ["LagrangeResult", "LagrangianBound", "tighter_bound"]
