@@ -289,11 +289,11 @@ def capacity_bound(
         (True, conference.resources.interpreters),
     ):
         events = [e for e in sessions + meetings if e.interpreted or not interpreted]
-        for window, inside in _windows(grid, events):
+        for cells, inside in _windows(grid, events):
             held = sum(e.length for e in inside if not e.is_session)
-            if sum(e.length for e in inside) <= capacity * window:
+            if sum(e.length for e in inside) <= capacity * cells:
                 continue  # cannot bind
-            row = solver.Constraint(-solver.infinity(), float(capacity * window - held))
+            row = solver.Constraint(-solver.infinity(), float(capacity * cells - held))
             for j, event in enumerate(sessions):
                 if any(event is e for e in inside):
                     row.SetCoefficient(placed[j], event.length)

@@ -176,12 +176,12 @@ class LagrangianBound:
         self.same_next = padded[:, :npos] == padded[:, 1 : npos + 1]
         meeting_minutes = min((m.duration for m in meetings), default=0)
         self.meeting_step = -(-(meeting_minutes + buffer) // g)
-        self.jumps = []
-        self.same_jump = []
+        self.jumps: list[np.ndarray] = []  # per class: the position of the next start
+        self.same_jump: list[np.ndarray] = []  # per class: (zone, position) same local date
         for step in [*self.steps, self.meeting_step]:
-            j = np.searchsorted(cells, cells + step)
-            self.jumps.append(j)
-            self.same_jump.append(padded[:, j] == dates)
+            ahead = np.searchsorted(cells, cells + step)
+            self.jumps.append(ahead)
+            self.same_jump.append(padded[:, ahead] == dates)
 
         # meetings per participant (pooled)
         meeting_count: dict[str, int] = defaultdict(int)
@@ -200,8 +200,8 @@ class LagrangianBound:
             if not len(members):
                 continue
             ok = np.zeros((len(members), npos), dtype=bool)
-            for row, i in enumerate(members):
-                pid = self.pids[i]
+            for row, member in enumerate(members.tolist()):
+                pid = self.pids[member]
                 if pid in meeting_cells:
                     ok[row] = meeting_cells[pid] & allowed_at(pid, length)
             states = int(counts[members].max()) + 1
@@ -322,7 +322,13 @@ class LagrangianBound:
                     use_interp[start + event.length] -= 1
         s_rho = np.cumsum(use_room)[:-1] - self.rooms
         s_pi = np.cumsum(use_interp)[:-1] - self.interpreters
-        subgradient = {"lam": s_lam, "mu": s_mu, "sigma": s_sigma, "rho": s_rho, "pi": s_pi}
+        subgradient: dict[str, np.ndarray] = {
+            "lam": s_lam,
+            "mu": s_mu,
+            "sigma": s_sigma,
+            "rho": s_rho,
+            "pi": s_pi,
+        }
         choices = {"placed": placed, "preference": preference}
         return total, subgradient, choices
 
