@@ -526,7 +526,10 @@ def tighter_bound(
     def left() -> float:
         return math.inf if seconds is None else seconds - (clock.monotonic() - started)
 
-    if best <= target or left() < 2.0:
+    pairs = sum(len(wanted.get(e.id, ())) + len(e.people) for e in sessions)
+    # GLOP cannot be stopped: start it only with time for it (about 1 s per 5000 pairs
+    # on a busy machine, measured at S and M)
+    if best <= target or left() < 2.0 + pairs / 5000:
         return best
     second = capacity_bound(conference, grid, sessions, meetings, wanted)
     if second is not None:
@@ -534,7 +537,7 @@ def tighter_bound(
     cells = np.zeros(grid.cells, dtype=bool)
     for event in sessions + meetings:
         cells |= event.allowed
-    prices = sum(len(wanted.get(e.id, ())) + len(e.people) for e in sessions) * int(cells.sum())
+    prices = pairs * int(cells.sum())
     if best <= target or left() < 1.0 or prices > MAX_PRICES:
         return best
     lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
