@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -21,7 +22,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# BENCH_CODE: solve with the scheduler package of another checkout (bench_shapes.py --code)
+sys.path.insert(0, os.environ.get("BENCH_CODE") or str(ROOT))
 
 SIZES = {"S": (40, 300, 40), "M": (160, 1000, 120), "L": (400, 5000, 400)}
 MARKS = (10.0, 60.0, 300.0)
@@ -29,17 +31,26 @@ COMPLETE = ("schedule", "attendance", "done")
 
 
 def run_one(size: str, time_limit: float, seed: int, workers: int | None, skip_check: bool) -> dict:
-    from scheduler.check import check
     from scheduler.generate import generate
+
+    cities, participants, sessions = SIZES[size]
+    with tempfile.TemporaryDirectory() as tmp:
+        generate(Path(tmp), cities=cities, participants=participants, sessions=sessions, seed=seed)
+        result = solve_folder(Path(tmp), time_limit, seed, workers, skip_check)
+    return {"size": size, **result}
+
+
+def solve_folder(
+    folder: Path, time_limit: float, seed: int, workers: int | None, skip_check: bool
+) -> dict:
+    """Load, match and solve one input folder; the figures every benchmark table shows."""
+    from scheduler.check import check
     from scheduler.load import load_conference
     from scheduler.matchmaking import match
     from scheduler.model import satisfaction
     from scheduler.solve import Progress, SolveOptions, solve
 
-    cities, participants, sessions = SIZES[size]
-    with tempfile.TemporaryDirectory() as tmp:
-        generate(Path(tmp), cities=cities, participants=participants, sessions=sessions, seed=seed)
-        conference, _warnings = load_conference(Path(tmp))
+    conference, _warnings = load_conference(folder)
     matchmaking = match(conference)
     lines: list[Progress] = []
     options = SolveOptions(time_limit=time_limit, seed=seed, progress=lines.append)
@@ -52,22 +63,25 @@ def run_one(size: str, time_limit: float, seed: int, workers: int | None, skip_c
     wall = time.monotonic() - started
     complete = [p for p in lines if p.phase in COMPLETE]
     marks = {}
-    for mark in MARKS:
+    for mark in [m for m in MARKS if m <= time_limit + 1]:
         known = [p for p in complete if p.elapsed <= mark]
         if known:
-            best = max(known, key=lambda p: (p.objective, -p.bound))
+            # the best schedule known then, against the best bound proven by then
+            best = max(known, key=lambda p: p.objective)
+            bound = min(p.bound for p in known)
             marks[str(int(mark))] = {
                 "objective": best.objective,
-                "bound": best.bound,
-                "gap": best.gap,
+                "bound": bound,
+                "gap": 0.0 if bound <= 0 else max(0.0, (bound - best.objective) / bound),
             }
     sat = satisfaction(conference, schedule)
     worst = sat.worst_city
     violations = None if skip_check else len(check(conference, matchmaking, schedule))
     return {
-        "size": size,
         "events": len(conference.sessions) + len(matchmaking.meetings),
         "meetings": len(matchmaking.meetings),
+        "rooms": conference.resources.rooms,
+        "interpreters": conference.resources.interpreters,
         "unscheduled": len(schedule.unscheduled),
         "first_schedule_s": complete[0].elapsed if complete else None,
         "wall_s": wall,
@@ -113,7 +127,15 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--skip-check", action="store_true", help="do not run the checker")
     parser.add_argument("--one", help=argparse.SUPPRESS)
+    parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)  # for bench_shapes.py
     args = parser.parse_args()
+    if args.folder:
+        print(
+            json.dumps(
+                solve_folder(args.folder, args.time_limit, args.seed, args.workers, args.skip_check)
+            )
+        )
+        return
     if args.one:
         print(
             json.dumps(run_one(args.one, args.time_limit, args.seed, args.workers, args.skip_check))

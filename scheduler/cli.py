@@ -277,7 +277,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from scheduler.generate import generate
+    from scheduler.generate import generate, shape_from_args
 
     generate(
         args.out,
@@ -286,6 +286,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         sessions=args.sessions,
         seed=args.seed,
         force=args.force,
+        shape=shape_from_args(args),
     )
     print(f"wrote a synthetic conference to {args.out}")
     return 0
@@ -402,6 +403,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write into a folder that is not empty, overwriting files of the same names",
     )
+    from scheduler.generate import add_shape_arguments
+
+    add_shape_arguments(generate)
     generate.set_defaults(func=_cmd_generate)
 
     # Delivery: `send` (e-mail, exactly once) and `publish` (private feeds), in scheduler.deliver.

@@ -18,6 +18,7 @@ anything but insertion.
 
 from __future__ import annotations
 
+import argparse
 import csv
 import math
 import random
@@ -187,6 +188,190 @@ def _ascii(text: str, country: str) -> str:
     return "".join(ch for ch in text if ch.isascii() and (ch.isalnum() or ch == "-")).lower()
 
 
+# ------------------------------------------------------------------------------ shape
+
+
+@dataclass(frozen=True)
+class Shape:
+    """What kind of conference to write, beyond its size. The defaults are the shape the
+    generator has always written: the same seed gives byte-identical files with them.
+
+    - ``themes_per_person``: relative weights of wanting 1, 2, 3, … themes (youth always
+      get one youth theme among them);
+    - ``interest_weights``: the interest (1–3) of each theme after a person's first
+      (which is 3), drawn from this list;
+    - ``capacity_percent`` / ``capacity_seats``: the share of workshops with limited
+      seats, and the seats beyond the hosts they get (drawn from the list);
+    - ``interpreted_percent``: the share of workshops interpreted de-tr (plenaries
+      always are); the rest are German, Turkish and English as 4 : 4 : 3;
+    - ``youth_percent``: the share of youth among participants after each city's first
+      (administration and experts share the rest as 35 : 40);
+    - ``youth_only_percent``: the share of youth-theme workshops open to youth only
+      (a further 10 % are for youth and administration);
+    - ``room_hours`` / ``interpreter_hours``: the event hours one room / interpreter is
+      counted to cover over the window (higher: fewer rooms, scarcer interpreters);
+    - ``max_wanted``: the most sessions one person wants (interests are lowered to it).
+    """
+
+    themes_per_person: tuple[int, ...] = (40, 48, 12)
+    interest_weights: tuple[int, ...] = (1, 2, 2, 3)
+    capacity_percent: float = 30
+    capacity_seats: tuple[int, ...] = (10, 15, 20, 30)
+    interpreted_percent: float = 45
+    youth_percent: float = 25
+    youth_only_percent: float = 30
+    room_hours: float = ROOM_HOURS
+    interpreter_hours: float = ROOM_HOURS
+    max_wanted: int = MAX_WANTED_SESSIONS
+
+    def problems(self) -> list[str]:
+        """What makes no conference, as messages naming the option."""
+        found = []
+        if (
+            not self.themes_per_person
+            or min(self.themes_per_person) < 0
+            or not any(self.themes_per_person)
+        ):
+            found.append("--themes-per-person needs non-negative weights, one of them > 0")
+        if not self.interest_weights or any(w not in (1, 2, 3) for w in self.interest_weights):
+            found.append("--interest-weights takes interests 1, 2 or 3")
+        if not self.capacity_seats or min(self.capacity_seats) < 1:
+            found.append("--capacity-seats takes seat counts of at least 1")
+        for name, value in (
+            ("--capacity-percent", self.capacity_percent),
+            ("--interpreted-percent", self.interpreted_percent),
+            ("--youth-percent", self.youth_percent),
+            ("--youth-only-percent", self.youth_only_percent),
+        ):
+            if not 0 <= value <= 100:
+                found.append(f"{name} must be between 0 and 100, not {value:g}")
+        if self.youth_only_percent > 90:
+            found.append("--youth-only-percent must be at most 90 (10 % are youth+administration)")
+        for name, value in (
+            ("--room-hours", self.room_hours),
+            ("--interpreter-hours", self.interpreter_hours),
+        ):
+            if not value > 0:
+                found.append(f"{name} must be positive, not {value:g}")
+        if self.max_wanted < 1:
+            found.append(f"--max-wanted must be at least 1, not {self.max_wanted}")
+        return found
+
+
+def _numbers(text: str) -> tuple[int, ...]:
+    """A comma-separated list of whole numbers (an argparse type)."""
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of whole numbers"
+        ) from None
+
+
+def add_shape_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of ``scheduler generate`` that set the conference's ``Shape``."""
+    default = Shape()
+    group = parser.add_argument_group(
+        "shape", "what kind of conference (the defaults give the same files as ever)"
+    )
+
+    def listed(values: tuple[int, ...]) -> str:
+        return ",".join(str(v) for v in values)
+
+    group.add_argument(
+        "--themes-per-person",
+        type=_numbers,
+        default=default.themes_per_person,
+        metavar="W1,W2,...",
+        help="relative weights of a person wanting 1, 2, 3, ... themes, e.g. 0,0,1,2 for "
+        f"mostly four (default: {listed(default.themes_per_person)})",
+    )
+    group.add_argument(
+        "--interest-weights",
+        type=_numbers,
+        default=default.interest_weights,
+        metavar="I,...",
+        help="how strongly: interests (1-3) drawn for each theme after a person's first, "
+        f"which is 3 (default: {listed(default.interest_weights)})",
+    )
+    group.add_argument(
+        "--capacity-percent",
+        type=float,
+        default=default.capacity_percent,
+        metavar="P",
+        help=f"share of workshops with limited seats (default: {default.capacity_percent:g})",
+    )
+    group.add_argument(
+        "--capacity-seats",
+        type=_numbers,
+        default=default.capacity_seats,
+        metavar="N,...",
+        help="seats besides the hosts of a limited workshop, drawn from this list "
+        f"(default: {listed(default.capacity_seats)})",
+    )
+    group.add_argument(
+        "--interpreted-percent",
+        type=float,
+        default=default.interpreted_percent,
+        metavar="P",
+        help="share of workshops interpreted German-Turkish; plenaries always are "
+        f"(default: {default.interpreted_percent:g})",
+    )
+    group.add_argument(
+        "--youth-percent",
+        type=float,
+        default=default.youth_percent,
+        metavar="P",
+        help="share of youth among participants; youth take part from 14:00 only "
+        f"(default: {default.youth_percent:g})",
+    )
+    group.add_argument(
+        "--youth-only-percent",
+        type=float,
+        default=default.youth_only_percent,
+        metavar="P",
+        help="share of youth-theme workshops for youth only, at most 90 "
+        f"(default: {default.youth_only_percent:g})",
+    )
+    group.add_argument(
+        "--room-hours",
+        type=float,
+        default=default.room_hours,
+        metavar="H",
+        help="event hours one room is counted to cover: rooms = all event hours / H + 1; "
+        f"higher means fewer rooms (default: {default.room_hours:g})",
+    )
+    group.add_argument(
+        "--interpreter-hours",
+        type=float,
+        default=default.interpreter_hours,
+        metavar="H",
+        help="interpreted event hours one interpreter is counted to cover; higher means "
+        f"fewer interpreters (default: {default.interpreter_hours:g})",
+    )
+    group.add_argument(
+        "--max-wanted", type=int, default=default.max_wanted, metavar="N",
+        help="the most sessions one participant wants: sessions per participant "
+        f"(default: {default.max_wanted})",
+    )  # fmt: skip
+
+
+def shape_from_args(args: argparse.Namespace) -> Shape:
+    """The ``Shape`` that ``add_shape_arguments``' options describe."""
+    return Shape(
+        themes_per_person=tuple(args.themes_per_person),
+        interest_weights=tuple(args.interest_weights),
+        capacity_percent=args.capacity_percent,
+        capacity_seats=tuple(args.capacity_seats),
+        interpreted_percent=args.interpreted_percent,
+        youth_percent=args.youth_percent,
+        youth_only_percent=args.youth_only_percent,
+        room_hours=args.room_hours,
+        interpreter_hours=args.interpreter_hours,
+        max_wanted=args.max_wanted,
+    )
+
+
 # ------------------------------------------------------------------------------ records
 
 
@@ -248,7 +433,14 @@ class _Session:
 
 
 def generate(
-    folder: Path, *, cities: int, participants: int, sessions: int, seed: int, force: bool = False
+    folder: Path,
+    *,
+    cities: int,
+    participants: int,
+    sessions: int,
+    seed: int,
+    shape: Shape | None = None,
+    force: bool = False,
 ) -> None:
     """Write a valid, schedulable synthetic conference into ``folder`` (created if needed;
     a folder that is not empty only with ``force``: it may hold the user's own files).
@@ -258,9 +450,11 @@ def generate(
     grow with the number of events. Up to about 40 sessions use the four themes of 2020;
     bigger conferences get narrower themes too (about ten sessions a theme), so that
     nobody wants more sessions than fit in ten days. The same arguments give
-    byte-identical files. Raises UserError for sizes that make no conference.
+    byte-identical files. ``shape`` changes what kind of conference it is (``Shape``).
+    Raises UserError for sizes or shapes that make no conference.
     """
-    _check_sizes(cities, participants, sessions)
+    shape = shape or Shape()
+    _check_sizes(cities, participants, sessions, shape)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} exists and is not a folder: choose another output folder")
@@ -276,12 +470,12 @@ def generate(
 
     city_list = _make_cities(rng, cities)
     partnerships = _make_partnerships(rng, city_list)
-    people = _make_people(rng, city_list, participants, themes)
-    session_list = _make_sessions(rng, sessions, themes, people)
-    _limit_wanted(people, session_list, themes)
+    people = _make_people(rng, city_list, participants, themes, shape)
+    session_list = _make_sessions(rng, sessions, themes, people, shape)
+    _limit_wanted(people, session_list, themes, shape.max_wanted)
     preferences = _make_preferences(rng, people, session_list)
     absences = _make_absences(rng, people)
-    rooms, interpreters = _resources(session_list, partnerships, len(city_list))
+    rooms, interpreters = _resources(session_list, partnerships, len(city_list), shape)
 
     folder.mkdir(parents=True, exist_ok=True)
     _write_toml(folder / "conference.toml", themes, rooms, interpreters, seed)
@@ -322,8 +516,8 @@ def generate(
     _write_csv(folder / "preferences.csv", ["participant_id", "session_id", "weight"], preferences)
 
 
-def _check_sizes(cities: int, participants: int, sessions: int) -> None:
-    problems = []
+def _check_sizes(cities: int, participants: int, sessions: int, shape: Shape) -> None:
+    problems = shape.problems()
     if cities < 2:
         problems.append(f"--cities must be at least 2 (one German, one Turkish), not {cities}")
     if participants < max(cities, 2):
@@ -417,6 +611,7 @@ def _make_people(
     cities: list[_City],
     count: int,
     themes: Sequence[tuple[str, str, str, str, str]],
+    shape: Shape,
 ) -> list[_Person]:
     """Everybody, city by city. The first person of each city works in its
     administration and is its delegate; cities differ a lot in size."""
@@ -432,8 +627,10 @@ def _make_people(
             if position == 0:
                 role = "administration"
             else:
-                role = rng.choices(("expert", "administration", "youth"), (40, 35, 25))[0]
-            person = _make_person(rng, city, role, len(people) + 1, used_emails, themes)
+                rest = 100 - shape.youth_percent  # 75 by default: exactly 40 and 35
+                shares = (rest * 40 / 75, rest * 35 / 75, shape.youth_percent)
+                role = rng.choices(("expert", "administration", "youth"), shares)[0]
+            person = _make_person(rng, city, role, len(people) + 1, used_emails, themes, shape)
             # the default makes administration delegates; keep meetings a sensible size
             if role == "administration":
                 if delegates >= MAX_DELEGATES_PER_CITY or (position > 0 and rng.random() < 0.3):
@@ -454,6 +651,7 @@ def _make_person(
     number: int,
     used_emails: set[str],
     themes: Sequence[tuple[str, str, str, str, str]],
+    shape: Shape,
 ) -> _Person:
     german_name = city.country == "DE" and rng.random() < 0.88
     first, last = (
@@ -498,7 +696,7 @@ def _make_person(
         languages=languages,
         delegate="",
     )
-    person.interests = _interests(rng, role, themes)
+    person.interests = _interests(rng, role, themes, shape)
     return person
 
 
@@ -525,11 +723,16 @@ def _organisation(rng: random.Random, city: _City, role: str) -> tuple[str, str]
 
 
 def _interests(
-    rng: random.Random, role: str, themes: Sequence[tuple[str, str, str, str, str]]
+    rng: random.Random,
+    role: str,
+    themes: Sequence[tuple[str, str, str, str, str]],
+    shape: Shape,
 ) -> dict[str, int]:
-    """0–3 per theme: interest in one or two themes, rarely three; youth lean to youth."""
+    """0–3 per theme: by default interest in one or two themes, rarely three; youth lean
+    to youth."""
     interests = {t[0]: 0 for t in themes}
-    how_many = rng.choices((1, 2, 3), (40, 48, 12))[0]
+    counts = range(1, len(shape.themes_per_person) + 1)
+    how_many = rng.choices(counts, shape.themes_per_person)[0]
     if role == "youth":
         youth_themes = [t[0] for t in themes if t[1] == "youth"]
         chosen = [rng.choice(youth_themes)]
@@ -538,7 +741,7 @@ def _interests(
     others = [t[0] for t in themes if t[0] not in chosen]
     chosen += rng.sample(others, min(len(others), how_many - len(chosen)))
     for rank, theme in enumerate(chosen):
-        interests[theme] = 3 if rank == 0 else rng.choice((1, 2, 2, 3))
+        interests[theme] = 3 if rank == 0 else rng.choice(shape.interest_weights)
     return interests
 
 
@@ -547,9 +750,13 @@ def _make_sessions(
     count: int,
     themes: Sequence[tuple[str, str, str, str, str]],
     people: list[_Person],
+    shape: Shape,
 ) -> list[_Session]:
     """The pinned opening plenary, then sessions round the themes: a plenary now and then,
-    mostly workshops; about 45 % interpreted (de-tr)."""
+    mostly workshops; by default about 45 % interpreted (de-tr)."""
+    rest = 100 - shape.interpreted_percent  # 55 by default: exactly 20, 20 and 15
+    languages = (shape.interpreted_percent, rest * 4 / 11, rest * 4 / 11, rest * 3 / 11)
+    youth_only = shape.youth_only_percent / 100
     # The opening: one German and one Turkish head of administration, who are never
     # absent on the first day (absences skip 3 June).
     heads = [p for p in people if p.role == "administration" and p.hosting == 0]
@@ -570,14 +777,16 @@ def _make_sessions(
         plenary = number <= len(themes)  # one plenary per theme, the rest workshops
         kind = "plenary" if plenary else "workshop"
         duration = rng.choice((90, 120)) if plenary else rng.choice((60, 60, 75, 90, 90, 105, 120))
-        language = (
-            "de-tr" if plenary else rng.choices(("de-tr", "de", "tr", "en"), (45, 20, 20, 15))[0]
-        )
+        language = "de-tr" if plenary else rng.choices(("de-tr", "de", "tr", "en"), languages)[0]
         audience: tuple[str, ...] = ()
         if area == "youth" and not plenary:
             roll = rng.random()
             audience = (
-                ("youth",) if roll < 0.3 else ("youth", "administration") if roll < 0.4 else ()
+                ("youth",)
+                if roll < youth_only
+                else ("youth", "administration")
+                if roll < youth_only + 0.1
+                else ()
             )
         youth_hosts = audience == ("youth",) or (area == "youth" and rng.random() < 0.4)
         host_roles: tuple[str, ...] = ("youth",) if youth_hosts else ("expert", "administration")
@@ -591,8 +800,8 @@ def _make_sessions(
         for host in hosts:
             host.hosting += 1
         capacity = None
-        if not plenary and rng.random() < 0.3:
-            capacity = len(hosts) + rng.choice((10, 15, 20, 30))
+        if not plenary and rng.random() < shape.capacity_percent / 100:
+            capacity = len(hosts) + rng.choice(shape.capacity_seats)
         not_before = not_after = None
         if rng.random() < 0.1:
             if rng.random() < 0.5:
@@ -658,9 +867,11 @@ def _limit_wanted(
     people: list[_Person],
     sessions: list[_Session],
     themes: Sequence[tuple[str, str, str, str, str]],
+    most: int,
 ) -> None:
-    """Lower interests until nobody wants more than MAX_WANTED_SESSIONS sessions, so
-    that in principle everybody could attend everything they want (at most 3 a day)."""
+    """Lower interests until nobody wants more than ``most`` sessions (by default
+    MAX_WANTED_SESSIONS, so that in principle everybody could attend everything they
+    want, at most 3 a day)."""
     by_theme: dict[str, list[_Session]] = {t[0]: [] for t in themes}
     for session in sessions:
         by_theme[session.theme].append(session)
@@ -674,7 +885,7 @@ def _limit_wanted(
 
     for person in people:
         themes_wanted = [t for t in by_theme if person.interests[t] > 0]
-        while sum(followable(t, person) for t in themes_wanted) > MAX_WANTED_SESSIONS:
+        while sum(followable(t, person) for t in themes_wanted) > most:
             weakest = min(themes_wanted, key=lambda t: (person.interests[t], t))
             person.interests[weakest] = 0
             themes_wanted.remove(weakest)
@@ -730,16 +941,19 @@ def _make_absences(rng: random.Random, people: list[_Person]) -> list[list[str]]
 
 
 def _resources(
-    sessions: list[_Session], partnerships: list[tuple[_City, _City, str]], cities: int
+    sessions: list[_Session],
+    partnerships: list[tuple[_City, _City, str]],
+    cities: int,
+    shape: Shape,
 ) -> tuple[int, int]:
     """Rooms and interpreters for the expected amount of events, with some slack."""
     meetings = len(partnerships) + NEW_CONTACTS_PER_CITY * cities // 2
     meeting_hours = meetings * MEETING_MINUTES / 60
     session_hours = sum(s.duration for s in sessions) / 60
     interpreted_hours = sum(s.duration for s in sessions if s.language == "de-tr") / 60
-    rooms = math.ceil((session_hours + meeting_hours) / ROOM_HOURS) + 1
+    rooms = math.ceil((session_hours + meeting_hours) / shape.room_hours) + 1
     # meetings between German and Turkish delegates are mostly interpreted
-    interpreters = max(1, math.ceil((interpreted_hours + meeting_hours) / ROOM_HOURS))
+    interpreters = max(1, math.ceil((interpreted_hours + meeting_hours) / shape.interpreter_hours))
     return rooms, min(rooms, interpreters)
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from scheduler.cli import main
 from scheduler.errors import UserError
-from scheduler.generate import generate
+from scheduler.generate import Shape, generate
 from scheduler.load import load_conference
 from scheduler.model import Conference
 
@@ -189,3 +189,95 @@ def test_cli_generate_writes_a_loadable_folder(
         == 2
     )
     assert "--cities must be at least 2" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------------- shapes
+
+# sha256 of the seven files (in FILES order) written before the shape options existed:
+# the defaults must keep writing exactly these conferences
+BEFORE_SHAPES = {
+    (4, 20, 6, 1): "65057a3b9167a8776e224205ec4a75eb250b0e17caf557369c78f88efd8a3f11",
+    (40, 300, 40, 3): "0257b7f6f42ac2174740b9a175b1c41261cfe4907e7f15b6df3e3d8956eef079",
+}
+
+
+def _digest(folder: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(b"".join((folder / name).read_bytes() for name in FILES)).hexdigest()
+
+
+@pytest.mark.parametrize("size", sorted(BEFORE_SHAPES))
+def test_default_shape_writes_the_same_files_as_before(
+    tmp_path: Path, size: tuple[int, int, int, int]
+) -> None:
+    cities, participants, sessions, seed = size
+    generate(tmp_path / "a", cities=cities, participants=participants, sessions=sessions, seed=seed)
+    assert _digest(tmp_path / "a") == BEFORE_SHAPES[size]
+    generate(
+        tmp_path / "b",
+        cities=cities,
+        participants=participants,
+        sessions=sessions,
+        seed=seed,
+        shape=Shape(),
+    )
+    assert _digest(tmp_path / "b") == BEFORE_SHAPES[size]
+
+
+def test_shape_options_change_the_conference_as_documented(tmp_path: Path) -> None:
+    plain, _ = _generated(tmp_path / "plain", 40, 300, 40, seed=4)
+    shape = Shape(
+        themes_per_person=(0, 0, 0, 1),
+        interest_weights=(3,),
+        capacity_percent=100,
+        capacity_seats=(7,),
+        interpreted_percent=100,
+        youth_percent=60,
+        youth_only_percent=90,
+        room_hours=80,
+        interpreter_hours=120,
+        max_wanted=30,
+    )
+    generate(tmp_path / "keen", cities=40, participants=300, sessions=40, seed=4, shape=shape)
+    keen, warnings = load_conference(tmp_path / "keen")
+    assert warnings == []
+    workshops = [s for s in keen.sessions if s.kind == "workshop"]
+    assert workshops and all(s.capacity == len(s.hosts) + 7 for s in workshops)
+    assert all(s.language == "de-tr" for s in keen.sessions)
+    youth = sum(p.role == "youth" for p in keen.participants) / len(keen.participants)
+    assert 0.45 < youth < 0.7  # 60 % after each city's first (administration) person
+    youth_workshops = [s for s in workshops if s.theme in {"youth", "youth-exchange"}]
+    only = [s for s in youth_workshops if s.audience == frozenset({"youth"})]
+    assert len(only) >= 0.6 * len(youth_workshops)
+    assert keen.resources.rooms < plain.resources.rooms
+    assert keen.resources.interpreters <= plain.resources.interpreters
+
+    def wanted_per_person(conf: Conference) -> float:
+        return sum(
+            1 for p in conf.participants for s in conf.sessions if conf.wanted_weight(p, s) > 0
+        ) / len(conf.participants)
+
+    assert wanted_per_person(keen) > 1.5 * wanted_per_person(plain)
+    assert (
+        max(
+            sum(1 for s in keen.sessions if keen.wanted_weight(p, s) > 0) for p in keen.participants
+        )
+        <= 31
+    )  # max_wanted, a preference may add one
+
+
+def test_cli_shape_options_reach_the_generator(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    size = ["--cities", "6", "--participants", "30", "--sessions", "8", "--seed", "5"]
+    out = tmp_path / "conf"
+    assert main(["generate", str(out), *size, "--capacity-percent", "100"]) == 0
+    conference, _ = load_conference(out)
+    assert all(s.capacity is not None for s in conference.sessions if s.kind == "workshop")
+    assert main(["generate", str(tmp_path / "bad"), *size, "--youth-only-percent", "95"]) == 2
+    assert "--youth-only-percent must be at most 90" in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+    with pytest.raises(SystemExit):
+        main(["generate", str(tmp_path / "bad"), *size, "--capacity-seats", "ten"])
+    assert "comma-separated list of whole numbers" in capsys.readouterr().err

@@ -572,6 +572,8 @@ def test_extra_moves_are_taken_only_when_allowed_and_say_what_they_bought() -> N
     assert moved.extra_moves["s2"] == moved.objective - stay.objective == 4 * 3 + 2 * 2
     assert moved.events_by_id["s1"].start == start != moved.events_by_id["s2"].start
     assert "--moves" in moved.displaced["s2"]
+    # the bound of a re-plan with --moves lets every kept event move: here both attend both
+    assert moved.bound >= moved.objective and stay.bound >= stay.objective
 
 
 def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(

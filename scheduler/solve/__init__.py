@@ -9,7 +9,8 @@ rearrange     phase 1: CP-SAT moves several events at once when the local search
 attendance    phase 2: who attends (exact per person and day, capacities repaired,
               CP-SAT polish and the fairness stage when capacities bind)
 keep          a re-plan: the published events that stay where they were
-bound         a proven upper bound on the attended weight for any schedule
+bound         proven upper bounds on the attended weight for any schedule
+lagrange      a tighter one: each participant's own copy of the starts, priced
 reasons       why an event was left out, in words
 assemble      rooms, attendance rows, the Schedule
 """
@@ -38,6 +39,7 @@ from scheduler.solve.events import PlannedEvent, plan_events, wanted
 from scheduler.solve.greedy import GreedyPlacer
 from scheduler.solve.improve import LocalSearch
 from scheduler.solve.keep import Kept, best_extra_move, keep_published
+from scheduler.solve.lagrange import tighter_bound
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -306,7 +308,11 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         consider(starts)
 
     best, extra_moves = _extra_moves(options, kept, best, model.placer(wants, greedy_step), attend)
-    if extra_moves:
+    if options.moves > 0 and kept.kept:
+        # the bound of a problem where kept events may move: their starts given back
+        kept.unpin(events)
+        bounds.clear()
+        best = attend(PlacementResult(best.starts, 0.0))
         report("schedule", best.objective, best.bound)
 
     # phase 2 polish: exact capacities and the fairness stage, when small enough
@@ -344,6 +350,19 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         if (entries[0], weight) >= (entries[1], best.objective):
             best.plan = polished
             best.objective = weight
+    # tighter bounds in the time that is left (none is taken from the search)
+    held = tuple(sorted(eid for eid in best.starts if not events[eid].is_session))
+    best.bound = tighter_bound(
+        conference,
+        grid,
+        placeable_sessions,
+        [events[m] for m in held],
+        wants,
+        known=best.bound,
+        target=best.objective,
+        seconds=budget.tighter_bound(),
+        notify=lambda better: report("bound", best.objective if best else 0, better),
+    )
     report("done", best.objective, best.bound)
     return build_schedule(
         conference,

@@ -3,6 +3,7 @@
     placement  85 %   greedy, CP-SAT when the greedy leaves events out (half of what is
                       left of placement), local search with rearrangements
     attendance 15 %   the CP-SAT polish of who attends (only when a capacity binds)
+    bound             the tighter bounds (lagrange.py) in what is left, at most 10 %
 
 With the clock (the default) the shares are deadlines: a phase stops when its share of
 the wall clock is used, and a later phase gets what is left. Under ``deterministic`` no
@@ -24,6 +25,7 @@ REARRANGE_SHARE = 0.4  # of the time limit: all rearrangements' CP-SAT work (det
 REARRANGE_SECONDS = 10.0  # at most, for one rearrangement
 DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
+BOUND_SHARE = 0.1  # of the time limit, at most: the tighter bounds after the search
 MIN_CP_SAT_SECONDS = 0.5  # below this a CP-SAT run is not worth starting
 
 
@@ -78,6 +80,14 @@ class Budget:
             left = self.placement_left()
         seconds = min(REARRANGE_SECONDS, left)
         return seconds if seconds >= MIN_CP_SAT_SECONDS else None
+
+    def tighter_bound(self) -> float | None:
+        """Seconds for the tighter bounds after the search; None: a fixed number of
+        iterations (deterministic). Never more than what is left of the time limit."""
+        if self.deterministic:
+            return None
+        left = self.time_limit - self.elapsed() - MIN_CP_SAT_SECONDS
+        return max(0.0, min(left, self.time_limit * BOUND_SHARE))
 
     def attendance(self) -> float | None:
         """Seconds (or deterministic time) for the attendance polish; None: skip it."""

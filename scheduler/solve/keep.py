@@ -30,6 +30,14 @@ class Kept:
     kept: dict[str, int]  # event id -> its published start cell, now pinned there
     displaced: dict[str, str]  # event id -> why it cannot stay at its published time
     allowed: dict[str, np.ndarray]  # a kept event's starts before it was pinned (--moves)
+    fixed: dict[str, int | None]  # and its fixed_cell then (a session's fixed_start)
+
+    def unpin(self, events: dict[str, PlannedEvent]) -> None:
+        """Give every kept event its starts back: with --moves any of them may move, so
+        the bound must allow that."""
+        for eid, mask in self.allowed.items():
+            events[eid].allowed = mask
+            events[eid].fixed_cell = self.fixed[eid]
 
 
 def keep_published(
@@ -73,15 +81,15 @@ def keep_published(
         checker.put(event.id, cell)
         kept[event.id] = cell
     _make_room_for_meetings(checker, placeable, kept, displaced, people_of)
-    allowed = {}
+    allowed, fixed = {}, {}
     for event in placeable:
         if event.id in kept:
-            allowed[event.id] = event.allowed
+            allowed[event.id], fixed[event.id] = event.allowed, event.fixed_cell
             mask = np.zeros(grid.cells, dtype=bool)
             mask[kept[event.id]] = True
             event.allowed = mask
             event.fixed_cell = kept[event.id]
-    return Kept(kept, displaced, allowed)
+    return Kept(kept, displaced, allowed, fixed)
 
 
 def _make_room_for_meetings(
