@@ -289,7 +289,9 @@ CHANGES = (
 # --- one size -----------------------------------------------------------------------------
 
 
-def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict:
+def run_size(
+    size: str, time_limit: float, seed: int, moves: int | None, only: str, pdf: bool
+) -> dict:
     from scheduler import pipeline, review
     from scheduler.check import check_outputs
     from scheduler.check_replan import check_replan
@@ -297,6 +299,10 @@ def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict
     from scheduler.generate import generate
     from scheduler.replan import next_version, read_published
 
+    if not pdf:  # agenda HTML only: the PDFs are slow on a busy machine
+        from scheduler.export import agendas
+
+        agendas.render_pdfs = lambda jobs, workers=None: None
     extra = {}
     if moves is not None:
         if "moves" not in inspect.signature(pipeline.run).parameters:
@@ -316,6 +322,8 @@ def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict
         first = Published.read(first_out)
         first_weight = review.read_report(first_out)["objective"]
         for number, change in enumerate(CHANGES):
+            if only and str(number + 1) not in only.split(","):
+                continue
             work = root / f"change-{number}"
             changed = work / "inputs"
             shutil.copytree(inputs, changed)
@@ -339,6 +347,7 @@ def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict
                 )
                 replan_seconds = time.monotonic() - started
                 writing = next(t for t, text in steps if text.startswith("writing outputs"))
+                write_seconds = started + replan_seconds - writing
                 started = time.monotonic()
                 fresh = pipeline.run(changed, scratch, time_limit=time_limit, seed=seed)
                 scratch_seconds = time.monotonic() - started
@@ -385,11 +394,11 @@ def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict
                     "scratch_weight": review.read_report(scratch)["objective"],
                     "replan_s": replan_seconds,
                     "scratch_s": scratch_seconds,
-                    "write_s": started + replan_seconds - writing,
+                    "write_s": write_seconds,
                     "violations": violations,
                 }
             )
-            print(f"{size} {change.name}: {replan_seconds:.0f} s", file=sys.stderr, flush=True)
+            print(json.dumps(results[-1]), file=sys.stderr, flush=True)  # survives a kill
             shutil.rmtree(work)
     return {
         "size": size,
@@ -398,6 +407,7 @@ def run_size(size: str, time_limit: float, seed: int, moves: int | None) -> dict
         "first_weight": first_weight,
         "first_s": first_seconds,
         "first_violations": first_violations,
+        "pdf": pdf,
         "changes": results,
     }
 
@@ -481,6 +491,7 @@ def table(result: dict) -> str:
         f"{size}: {result['events']} events, {result['participants']} participants on an "
         f"agenda; version 1 attended weight {result['first_weight']:.0f} in "
         f"{result['first_s']:.0f} s, {result['first_violations']} violations"
+        + ("" if result["pdf"] else "; agenda PDFs not written (--no-pdf)")
     )
     return "\n".join([title, "", *lines, *[f"\n- {n}" for n in notes]])
 
@@ -493,10 +504,19 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0, help="seconds per solve")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--moves", type=int, default=None, help="run --moves N (default: 0)")
+    parser.add_argument(
+        "--changes", default="", help="comma-separated numbers of the changes to run (1-9)"
+    )
+    parser.add_argument(
+        "--no-pdf", action="store_true", help="write agenda HTML but no PDFs (faster)"
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(run_size(args.one, args.time_limit, args.seed, args.moves)))
+        result = run_size(
+            args.one, args.time_limit, args.seed, args.moves, args.changes, not args.no_pdf
+        )
+        print(json.dumps(result))
         return
     results = []
     for size in [s.strip().upper() for s in args.sizes.split(",") if s.strip()]:
@@ -506,6 +526,10 @@ def main() -> None:
         command += ["--seed", str(args.seed)]
         if args.moves is not None:
             command += ["--moves", str(args.moves)]
+        if args.changes:
+            command += ["--changes", args.changes]
+        if args.no_pdf:
+            command.append("--no-pdf")
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0:
             print(f"size {size} failed", file=sys.stderr)
