@@ -219,17 +219,23 @@ def deterministic_stamp(conference: Conference) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Path:
+def export(
+    result: Result,
+    folder: Path,
+    *,
+    stamp: datetime | None = None,
+    step: Callable[[str, int, int], None] | None = None,
+) -> Path:
     """Publish a run into ``folder``: tables, calendars and invites, agendas.
 
     Written into a temporary sibling folder first and checked (the written tables against
     every rule); then the old folder is moved aside, the new one moved in, the old one
     deleted. On any failure or Ctrl-C the temporary folder is removed and ``folder`` is
-    untouched. ``stamp`` (default: now, UTC) is every calendar's DTSTAMP.
+    untouched. ``stamp`` (default: now, UTC) is the DTSTAMP of every calendar written
+    anew; ``step`` is told what is being written and how far (what, done, total).
     """
     from scheduler.check import check_written
-    from scheduler.export.agendas import write_agendas
-    from scheduler.export.ical import write_calendars
+    from scheduler.export import write_presentations
     from scheduler.export.tables import write_tables
 
     out = Path(folder).absolute()
@@ -242,8 +248,11 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
     try:
         temp.mkdir(parents=True)
         write_tables(conference, matchmaking, schedule, temp)
-        write_calendars(conference, matchmaking, schedule, temp, stamp=stamp)
-        write_agendas(conference, matchmaking, schedule, temp)
+        # Files whose content is unchanged against the published outputs are carried over.
+        previous = out if out.is_dir() else None
+        write_presentations(
+            conference, matchmaking, schedule, temp, stamp=stamp, previous=previous, progress=step
+        )
         violations = check_written(conference, matchmaking, temp)
         if violations:
             raise ScheduleRejected(violations)
@@ -252,6 +261,11 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return out
+
+
+def _counting(say: Callable[[str], None]) -> Callable[[str, int, int], None]:
+    """The export's progress (what, done, total) as lines for ``say``."""
+    return lambda what, done, total: say(f"  writing {what}: {done} of {total}")
 
 
 def _refuse_foreign_folder(out: Path) -> None:
@@ -373,7 +387,7 @@ def run(
     say(f"writing outputs to {out} ...")
     if stamp is None and deterministic:
         stamp = deterministic_stamp(conference)
-    folder = export(result, out, stamp=stamp)
+    folder = export(result, out, stamp=stamp, step=_counting(say))
     return Result(
         conference,
         matchmaking,

@@ -6,14 +6,16 @@
 The exporter decides nothing: who meets whom, when, who attends and what could not be
 placed all come from the Conference, the Matchmaking and the Schedule. This module only
 gathers, per city, what concerns that city, translates the fixed words (``WORDS``), formats
-dates and times with Babel in the city's locale and zone, and hands plain view objects to
-the Jinja2 templates in ``templates/`` (autoescaped: titles are shown, never executed).
-
-The PDF is rendered by WeasyPrint from the very same HTML (its ``@media print`` rules).
+dates and times with Babel in the city's locale and zone, and hands the result, one plain
+dictionary per page (``city_view``), to both templates in ``templates/``: ``city.html``
+(Jinja2, autoescaped) and ``agenda.typ`` (Typst, which reads the same dictionary as JSON
+data, so no title can become markup or code). What a page says is decided once, here; the
+templates only lay it out, so the HTML page and the PDF cannot drift apart.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -31,6 +34,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader
 
+from scheduler.export import OutputFiles, Progress, Ticker, key_of, plain_text
 from scheduler.model import (
     INTERPRETED,
     City,
@@ -47,9 +51,12 @@ from scheduler.model import (
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# Below this many cities the PDFs are rendered in this process: starting workers costs
-# more than it saves.
-PARALLEL_PDFS_FROM = 8
+# Below this many PDFs to render they are rendered in this process: Typst takes some
+# 10-30 ms per agenda, starting a helper process about half a second.
+PARALLEL_PDFS_FROM = 64
+# The fonts of the PDFs: DejaVu Sans (fonts-dejavu-core) where the system has it, else
+# Libertinus Serif, which the Typst wheel embeds; both have every Turkish and German letter.
+FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu",)
 
 # The fixed words of a page, per agenda language. Every word a city's page shows that does
 # not come from the organisers' data is here, so a page never mixes languages.
@@ -101,6 +108,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Übersicht aller Städte",
         "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
         "pdf": "PDF",
+        "page_of": "Seite {page} von {pages}",
         "plenary": "Plenum",
         "workshop": "Workshop",
         "partner_meeting": "Partnertreffen",
@@ -153,6 +161,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Tüm şehirlere genel bakış",
         "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
         "pdf": "PDF",
+        "page_of": "Sayfa {page}/{pages}",
         "plenary": "Genel oturum",
         "workshop": "Çalıştay",
         "partner_meeting": "Kardeş şehir toplantısı",
@@ -205,6 +214,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Overview of all cities",
         "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
         "pdf": "PDF",
+        "page_of": "Page {page} of {pages}",
         "plenary": "Plenary",
         "workshop": "Workshop",
         "partner_meeting": "Partner meeting",
@@ -266,6 +276,7 @@ class MeetingView:
     reasons: str
     delegates_here: tuple[str, ...]
     delegates_there: tuple[str, ...]
+    who_there: str  # "Delegation aus <the other city>"
     event: EventView | None
     unscheduled_reason: str  # as unscheduled.csv says it (English); "" when none is given
 
@@ -297,6 +308,7 @@ class HolidayView:
 class CityPage:
     lang: str
     words: Mapping[str, str]
+    labels: Mapping[str, str]  # the fixed words that name this city, filled in
     conference_name: str
     window: str
     city: str
@@ -342,45 +354,100 @@ def write_agendas(
     *,
     workers: int | None = None,
     pdf: bool = True,
+    previous: Path | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
 
     Each city's page is in the city's language, every time in the city's zone (meetings
     also in the other city's). The index links every city and lists the public programme
-    in the organisers' zone. PDFs are rendered by up to ``workers`` processes (default:
-    one per CPU) when there are many cities: WeasyPrint takes about a second per city;
-    ``pdf=False`` writes the HTML pages only (a quick preview).
+    in the organisers' zone. PDFs are laid out by Typst, by up to ``workers`` processes
+    (default: one per CPU) when there are many; ``pdf=False`` writes the HTML pages only
+    (a quick preview). A page whose content is unchanged against the outputs in
+    ``previous`` is carried over from there, not rendered again (see OutputFiles).
     """
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
+    files = OutputFiles(folder, previous, prefixes=("agendas/",))
     env = template_environment()
     city_template = env.get_template("city.html")
-    pdf_jobs: list[tuple[str, str, str]] = []
-    for city in sorted(conference.cities, key=lambda c: c.id):
-        page = city_page(conference, matchmaking, schedule, city)
-        html = city_template.render(page=page, w=page.words)
-        (out / f"{city.id}.html").write_text(html, encoding="utf-8")
-        pdf_jobs.append((html, str(out), str(out / f"{city.id}.pdf")))
-    index = index_page(conference, schedule)
-    (out / "index.html").write_text(
-        env.get_template("index.html").render(page=index, w=index.words), encoding="utf-8"
-    )
-    if pdf:
-        render_pdfs(pdf_jobs, workers)
+    version = templates_version()
+    cities = sorted(conference.cities, key=lambda c: c.id)
+    ticker = Ticker(progress, "agendas (HTML)", len(cities) + 1)
+    pdf_jobs: list[tuple[str, str, str]] = []  # (view as JSON, path, key)
+    for city in cities:
+        view = city_view(conference, matchmaking, schedule, city)
+        data = json.dumps(view, ensure_ascii=False, sort_keys=True)
+        key = key_of(version, data)
+        path = f"agendas/{city.id}.html"
+        if not files.carry_over(path, key):
+            files.write(path, city_template.render(page=view, w=view["words"]).encode(), key)
+        if pdf and not files.carry_over(f"agendas/{city.id}.pdf", key):
+            pdf_jobs.append((data, str(Path(folder) / f"agendas/{city.id}.pdf"), key))
+        ticker.tick()
+    index = _plain(dataclasses.asdict(index_page(conference, schedule)))
+    key = key_of(version, json.dumps(index, ensure_ascii=False, sort_keys=True))
+    if not files.carry_over("agendas/index.html", key):
+        html = env.get_template("index.html").render(page=index, w=index["words"])
+        files.write("agendas/index.html", html.encode(), key)
+    ticker.tick()
+    if pdf_jobs:
+        render_pdfs([(data, path) for data, path, _ in pdf_jobs], workers, progress)
+        for _, path, key in pdf_jobs:
+            files.record(Path(path).relative_to(folder).as_posix(), key)
+    for old in [*out.glob("*.html"), *out.glob("*.pdf")]:
+        if f"agendas/{old.name}" not in files.entries:
+            old.unlink()  # a city that is gone keeps no stale page
+    files.save()
 
 
-def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None) -> None:
-    """Render each (html, base_url, pdf_path) with WeasyPrint, in parallel when worth it.
+def templates_version() -> str:
+    """What the pages depend on beside their data: the templates and the Typst version."""
+    import typst
+
+    parts = [getattr(typst, "__version__", "")]
+    for template in sorted(TEMPLATES.iterdir()):
+        parts += [template.name, template.read_text("utf-8")]
+    return key_of(*parts)
+
+
+def city_view(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, city: City
+) -> dict[str, Any]:
+    """Everything ``city``'s agenda shows, as plain data for both templates (`city_page`,
+    with every string made plain text: no control characters reach a page or a PDF)."""
+    return _plain(dataclasses.asdict(city_page(conference, matchmaking, schedule, city)))
+
+
+def _plain(value: Any) -> Any:
+    """``value`` (from dataclasses.asdict) with every string made plain text, tuples as
+    lists: the form JSON and both templates read."""
+    if isinstance(value, str):
+        return plain_text(value)
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
+def render_pdfs(
+    jobs: Sequence[tuple[str, str]],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Render each (view as JSON, pdf_path) with Typst, in parallel when worth it.
 
     Helpers are plain ``python -c`` processes given their share in a JSON file: unlike
     multiprocessing's "spawn" they do not re-run the caller's main script (which breaks
     scripts without a ``__main__`` guard), and unlike "fork" they are safe when the caller
-    has threads (the solver's). This process renders the first share meanwhile.
+    has threads (the solver's). This process renders the first share meanwhile. Each
+    helper holds one Typst compiler and its fonts, some 100 MB.
     """
+    ticker = Ticker(progress, "agendas (PDF)", len(jobs))
     workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < PARALLEL_PDFS_FROM:
-        for job in jobs:
-            write_pdf(*job)
+        write_pdfs(jobs, ticker.tick)
         return
     shares = [list(jobs[i::workers]) for i in range(workers)]
     package_root = str(Path(__file__).resolve().parents[2])
@@ -388,7 +455,7 @@ def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="agendas-") as scratch:
-        helpers: list[tuple[subprocess.Popen[bytes], Path]] = []
+        helpers: list[tuple[subprocess.Popen[bytes], Path, int]] = []
         try:
             for number, share in enumerate(shares[1:], start=1):
                 share_file = Path(scratch) / f"share-{number}.json"
@@ -396,15 +463,16 @@ def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None
                 log = Path(scratch) / f"share-{number}.log"
                 with log.open("w", encoding="utf-8") as stderr:
                     command = [sys.executable, "-c", _HELPER, str(share_file)]
-                    helpers.append((subprocess.Popen(command, env=env, stderr=stderr), log))
-            for job in shares[0]:
-                write_pdf(*job)
-            for helper, log in helpers:
+                    process = subprocess.Popen(command, env=env, stderr=stderr)
+                    helpers.append((process, log, len(share)))
+            write_pdfs(shares[0], ticker.tick)
+            for helper, log, count in helpers:
                 if helper.wait() != 0:
                     failures.append(log.read_text(encoding="utf-8")[-2000:])
+                ticker.tick(count)
         finally:
             # On an error here or Ctrl-C, no helper is left writing into the outputs.
-            for helper, _ in helpers:
+            for helper, _, _ in helpers:
                 if helper.poll() is None:
                     helper.kill()
                     helper.wait()
@@ -414,17 +482,30 @@ def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None
 
 _HELPER = """
 import json, sys
-from scheduler.export.agendas import write_pdf
-for job in json.load(open(sys.argv[1], encoding="utf-8")):
-    write_pdf(*job)
+from scheduler.export.agendas import write_pdfs
+write_pdfs(json.load(open(sys.argv[1], encoding="utf-8")))
 """
 
 
-def write_pdf(html: str, base_url: str, path: str) -> None:
-    """One agenda as PDF, laid out by WeasyPrint from the page's print stylesheet."""
-    from weasyprint import HTML  # imported here: loading Pango takes a moment
+def write_pdfs(
+    jobs: Iterable[tuple[str, str] | list[str]], done: Callable[[], None] | None = None
+) -> None:
+    """Lay out each (view as JSON, pdf_path) with Typst from ``agenda.typ``: the view is
+    handed over as data (``sys.inputs``), never pasted into markup."""
+    import typst
 
-    HTML(string=html, base_url=base_url).write_pdf(path)
+    compiler = typst.Compiler(
+        font_paths=[f for f in FONT_FOLDERS if Path(f).is_dir()], ignore_system_fonts=True
+    )
+    source = (TEMPLATES / "agenda.typ").read_bytes()
+    for data, path in jobs:
+        pdf = compiler.compile(input=source, sys_inputs={"page": data}, timestamp=0)
+        assert isinstance(pdf, bytes)
+        target = Path(path)
+        target.unlink(missing_ok=True)  # a new file, never through a hard link
+        target.write_bytes(pdf)
+        if done is not None:
+            done()
 
 
 def template_environment() -> Environment:
@@ -532,8 +613,15 @@ def event_view(
         attendees=tuple(
             f"{p.name} ({words['host']})" if p.id in host_ids else p.name for p in people
         ),
-        url=conference.meeting_url_for(event.event_id),
+        url=web_link(conference.meeting_url_for(event.event_id)),
     )
+
+
+def web_link(url: str | None) -> str | None:
+    """The meeting link when it is one a page may link to (http or https), else None."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url
+    return None
 
 
 def city_page(
@@ -595,18 +683,30 @@ def city_page(
         )
 
     partner_ids = sorted(_other(p, city.id) for p in _partnerships_of(conference, city.id))
+    zone_label = _zone_label(city, conference, lang)
+    region = _region_label(city)
+    by_city = ("agenda_of", "no_meetings", "who_here", "no_events", "attendees")
+    labels = {name: words[name].format(city=city.name) for name in by_city}
+    labels |= {
+        "times_in": words["times_in"].format(zone=zone_label),
+        "holidays_intro": words["holidays_intro"].format(region=region),
+        "no_holidays": words["no_holidays"].format(region=region),
+        "no_participants": words["no_participants"].format(city=city.name),
+        "unscheduled_none": words["unscheduled_none"].format(city=city.name),
+    }
     return CityPage(
         lang=lang,
         words=words,
+        labels=labels,
         conference_name=conference.name,
         window=format_window(conference, lang),
         city=city.name,
         city_id=city.id,
-        zone=_zone_label(city, conference, lang),
+        zone=zone_label,
         partner_cities=tuple(cities[c].name if c in cities else c for c in partner_ids),
         meetings=meetings,
         days=day_views,
-        region=_region_label(city),
+        region=region,
         holidays=holidays_in_window(conference, city, lang),
         people=tuple(people),
         unscheduled=_unscheduled_for(conference, matchmaking, schedule, city, lang),
@@ -685,13 +785,15 @@ def _meeting_view(
     reason = ""
     if event is None:
         reason = _not_scheduled_reasons(matchmaking, schedule).get(meeting_id, "")
+    other_name = other.name if other else other_id
     return MeetingView(
-        other_city=other.name if other else other_id,
+        other_city=other_name,
         kind=words["partner"] if match.kind == "partner" else words["new_contact"],
         since=since,
         reasons=pick_title(match.reasons, lang),
         delegates_here=names(city.id),
         delegates_there=names(other_id),
+        who_there=words["who_there"].format(city=other_name),
         event=view(event, [d for d in delegate_ids if participants[d].city_id == city.id])
         if event
         else None,
@@ -805,7 +907,7 @@ def index_page(conference: Conference, schedule: Schedule) -> IndexPage:
                 kind=words[event.kind],
                 theme=theme.name(lang) if theme else "",
                 language=language_label(event.language, lang),
-                url=conference.meeting_url_for(event.event_id),
+                url=web_link(conference.meeting_url_for(event.event_id)),
             )
         )
     names = Locale.parse(BABEL_LOCALE[lang]).languages
