@@ -793,3 +793,38 @@ def test_no_title_becomes_markup_or_control_characters(tmp_path: Path) -> None:
         html = _squeezed(visible_text(page(tmp_path / "agendas", city_id)))
         assert shown in html, city_id
     assert "Jürgen Groß" in _squeezed(_pdf_text(tmp_path / "agendas" / "osn.pdf"))
+
+
+def test_only_the_agendas_that_show_a_change_are_rendered_again(
+    agendas: Path, tmp_path: Path
+) -> None:
+    conf = _conference()
+    schedule = _schedule(conf)
+    moved = dataclasses.replace(
+        schedule,
+        events=tuple(
+            dataclasses.replace(
+                e, start=e.start + timedelta(hours=1), end=e.end + timedelta(hours=1)
+            )
+            if e.event_id == "s2"
+            else e
+            for e in schedule.events
+        ),
+    )
+    told: list[tuple[str, int, int]] = []
+    previous = agendas.parent
+    write_agendas(
+        conf,
+        _matchmaking(),
+        moved,
+        tmp_path,
+        previous=previous,
+        progress=lambda what, done, total: told.append((what, done, total)),
+    )
+    old = {p.name: p.stat().st_ino for p in agendas.iterdir()}
+    new = {p.name: p.stat().st_ino for p in (tmp_path / "agendas").iterdir()}
+    assert old.keys() == new.keys()
+    rendered = {name for name in new if new[name] != old[name]}
+    # s2 is attended from Çanakkale and Kilis, and listed in the public programme.
+    assert rendered == {"can.html", "can.pdf", "kil.html", "kil.pdf", "index.html"}
+    assert told[0] == ("agendas (HTML)", 0, 6) and told[-1] == ("agendas (PDF)", 2, 2)

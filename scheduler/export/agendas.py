@@ -385,7 +385,7 @@ def write_agendas(
         if pdf and not files.carry_over(f"agendas/{city.id}.pdf", key):
             pdf_jobs.append((data, str(Path(folder) / f"agendas/{city.id}.pdf"), key))
         ticker.tick()
-    index = _plain(dataclasses.asdict(index_page(conference, schedule)))
+    index = _plain(index_page(conference, schedule))
     key = key_of(version, json.dumps(index, ensure_ascii=False, sort_keys=True))
     if not files.carry_over("agendas/index.html", key):
         html = env.get_template("index.html").render(page=index, w=index["words"])
@@ -416,18 +416,20 @@ def city_view(
 ) -> dict[str, Any]:
     """Everything ``city``'s agenda shows, as plain data for both templates (`city_page`,
     with every string made plain text: no control characters reach a page or a PDF)."""
-    return _plain(dataclasses.asdict(city_page(conference, matchmaking, schedule, city)))
+    return _plain(city_page(conference, matchmaking, schedule, city))
 
 
 def _plain(value: Any) -> Any:
-    """``value`` (from dataclasses.asdict) with every string made plain text, tuples as
-    lists: the form JSON and both templates read."""
+    """A view as plain data: dataclasses and mappings as dicts, tuples as lists, every
+    string made plain text: the form JSON and both templates read."""
     if isinstance(value, str):
         return plain_text(value)
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
     return value
 
 
@@ -856,13 +858,21 @@ def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[H
     """Public holidays of the city's region (country-wide ones too) on the conference's
     days, named in the city's language where the ``holidays`` package has it."""
     subdiv = city.region.split("-", 1)[1] if city.region and "-" in city.region else None
-    years = range(conference.start.year, conference.end.year + 1)
+    return _holidays(city.country, subdiv, conference.start, conference.end, lang)
+
+
+@lru_cache(maxsize=1024)
+def _holidays(
+    country: str, subdiv: str | None, first: date, last: date, lang: str
+) -> tuple[HolidayView, ...]:
+    """The holidays of a region from ``first`` to ``last`` (cities share their region's)."""
+    years = range(first.year, last.year + 1)
     calendar = None
     # The package knows no subdivisions for some countries (Turkish provinces): then the
     # country's holidays, as the solver does.
     for attempt in (subdiv, None):
         try:
-            calendar = holidays.country_holidays(city.country, subdiv=attempt, years=years)
+            calendar = holidays.country_holidays(country, subdiv=attempt, years=years)
             subdiv = attempt
             break
         except NotImplementedError:
@@ -874,13 +884,11 @@ def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[H
     wanted = (lang, f"{lang}_US", "en_US", getattr(calendar, "default_language", None))
     language = next((c for c in wanted if c and c in supported), None)
     if language is not None:
-        calendar = holidays.country_holidays(
-            city.country, subdiv=subdiv, years=years, language=language
-        )
+        calendar = holidays.country_holidays(country, subdiv=subdiv, years=years, language=language)
     return tuple(
         HolidayView(format_day(day, lang), name)
         for day, name in sorted(calendar.items())
-        if conference.start <= day <= conference.end
+        if first <= day <= last
     )
 
 

@@ -43,6 +43,7 @@ from icalendar import (
     TimezoneStandard,
     vCalAddress,
     vRecur,
+    vText,
 )
 
 from scheduler.export import OutputFiles, Progress, Ticker, key_of, plain_text
@@ -250,12 +251,13 @@ class _Writer:
         self.organizer_line = _property("ORGANIZER", organizer)
         # The pieces, each serialised once (see the module's docstring).
         self.timezones: dict[str, bytes] = {}
-        self.heads: dict[tuple[str, str], bytes] = {}  # (method, zone) of invites
+        self.heads: dict[str, bytes] = {}  # by method: the calendar's first lines
+        self.invite_heads: dict[tuple[str, str], bytes] = {}  # (method, zone)
         self.commons: dict[tuple[str, str, str], bytes] = {}  # (event, language, zone)
         self.descriptions: dict[tuple[str, str | None], bytes] = {}  # (event, city)
         self.alarms: dict[tuple[str, str], bytes] = {}  # (event, language)
         self.members: dict[str, bytes] = {}  # a meeting's attendee lines
-        self.attendees: dict[tuple[str, str], bytes] = {}  # (event, participant)
+        self.attendees: dict[tuple[str, bool], bytes] = {}  # (participant, required)
 
     def widen_window(self, events: Iterable[ScheduledEvent]) -> None:
         """Make every VTIMEZONE valid over these events too (before the first is built)."""
@@ -331,20 +333,22 @@ class _Writer:
 
     def _head(self, method: str, name: str | None, zone: str) -> bytes:
         """BEGIN:VCALENDAR, its properties and the zone's VTIMEZONE."""
-        cal = Calendar()
-        cal.add("PRODID", PRODID)
-        cal.add("VERSION", "2.0")
-        cal.add("CALSCALE", "GREGORIAN")
-        cal.add("METHOD", method)
+        if method not in self.heads:
+            cal = Calendar()
+            cal.add("PRODID", PRODID)
+            cal.add("VERSION", "2.0")
+            cal.add("CALSCALE", "GREGORIAN")
+            cal.add("METHOD", method)
+            self.heads[method] = b"".join(_lines(cal)[:-1])
+        named = b""
         if name:
-            cal.add("X-WR-CALNAME", plain_text(name))
-            cal.add("X-WR-TIMEZONE", zone)
-        return b"".join(_lines(cal)[:-1]) + self._timezone(zone)
+            named = _text_line("X-WR-CALNAME", name) + _text_line("X-WR-TIMEZONE", zone)
+        return self.heads[method] + named + self._timezone(zone)
 
     def _invite_head(self, method: str, zone: str) -> bytes:
-        if (method, zone) not in self.heads:
-            self.heads[method, zone] = self._head(method, None, zone)
-        return self.heads[method, zone]
+        if (method, zone) not in self.invite_heads:
+            self.invite_heads[method, zone] = self._head(method, None, zone)
+        return self.invite_heads[method, zone]
 
     def _timezone(self, zone: str) -> bytes:
         if zone not in self.timezones:
@@ -387,7 +391,7 @@ class _Writer:
         if key not in self.descriptions:
             language = city.language if city else self.language
             text = self._description_text(event, language, city)
-            self.descriptions[key] = _property("DESCRIPTION", text)
+            self.descriptions[key] = _text_line("DESCRIPTION", text, newlines=True)
         return self.descriptions[key]
 
     def _alarm(self, event: ScheduledEvent, language: str) -> bytes:
@@ -408,13 +412,13 @@ class _Writer:
         return self.members[event_id]
 
     def _attendee(self, attendance: Attendance) -> bytes:
-        key = (attendance.event_id, attendance.participant_id)
+        required = attendance.role in ("host", "delegate")
+        key = (attendance.participant_id, required)
         if key not in self.attendees:
             person = self.conference.participants_by_id[attendance.participant_id]
             address = vCalAddress(f"mailto:{plain_text(person.email)}")
             address.params["CN"] = plain_text(person.name)
             address.params["CUTYPE"] = "INDIVIDUAL"
-            required = attendance.role in ("host", "delegate")
             address.params["ROLE"] = "REQ-PARTICIPANT" if required else "OPT-PARTICIPANT"
             address.params["PARTSTAT"] = "NEEDS-ACTION"
             address.params["RSVP"] = "TRUE"
@@ -510,6 +514,14 @@ def _property(name: str, value: object) -> bytes:
     holder.add(name, value)
     (line,) = _lines(holder)[1:-1]
     return line
+
+
+def _text_line(name: str, text: str, *, newlines: bool = False) -> bytes:
+    """A property of type TEXT without parameters (escaped by icalendar's vText), folded:
+    the quick way for the pieces made once per file or per city. Line breaks in ``text``
+    become ``\\n`` when ``newlines``, else spaces."""
+    value = vText(plain_text(text, newlines=newlines)).to_ical().decode()
+    return _fold(f"{name}:{value}")
 
 
 def _fold(line: str) -> bytes:
