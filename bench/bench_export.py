@@ -110,8 +110,11 @@ def measure(kind: str, pickle_path: Path, folder: Path) -> dict:
 def run_measurement(kind: str, pickle_path: Path, folder: Path, code: Path) -> dict:
     """``measure`` in a fresh interpreter whose scheduler package is that of ``code``."""
     env = dict(os.environ, PYTHONPATH=str(code))
+    # That checkout's own environment (its dependencies), started in that checkout (a
+    # helper started with `python -c` finds the package of its working directory first).
+    python = code / ".venv" / "bin" / "python"
     command = [
-        sys.executable,
+        str(python if python.exists() else sys.executable),
         __file__,
         "--measure",
         kind,
@@ -120,7 +123,7 @@ def run_measurement(kind: str, pickle_path: Path, folder: Path, code: Path) -> d
         "--folder",
         str(folder),
     ]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, env=env, cwd=code, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{kind} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

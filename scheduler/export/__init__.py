@@ -11,12 +11,19 @@ link, else a copy) instead of being rendered and written again. See docs/agendas
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import pickle
+import re
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -48,23 +55,120 @@ def write_presentations(
     ``previous`` is the folder of the last published outputs (or None): its files whose
     content would not change are carried over, so a re-run of unchanged inputs renders
     and writes none of them again (and they keep their DTSTAMP). ``progress`` is told
-    what is being written and how far; ``workers`` bounds the processes rendering PDFs.
+    what is being written and how far. With two or more ``workers`` (default: one per
+    CPU) and enough cities, a second process writes the agendas (and starts PDF helpers
+    of its own) while this one writes the calendars: each holds its own copy of the
+    conference and schedule, some 100-300 MB at 5,000 participants.
     """
     from scheduler.export.agendas import write_agendas
     from scheduler.export.ical import write_calendars
 
-    write_calendars(
-        conference, matchmaking, schedule, folder, stamp=stamp, previous=previous, progress=progress
-    )
-    write_agendas(
-        conference,
-        matchmaking,
-        schedule,
-        folder,
-        previous=previous,
-        progress=progress,
-        workers=workers,
-    )
+    cores = workers or os.cpu_count() or 1
+    if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM:
+        write_calendars(
+            conference,
+            matchmaking,
+            schedule,
+            folder,
+            stamp=stamp,
+            previous=previous,
+            progress=progress,
+        )
+        write_agendas(
+            conference,
+            matchmaking,
+            schedule,
+            folder,
+            previous=previous,
+            progress=progress,
+            workers=cores,
+        )
+        return
+    told = _serialised(progress)
+    with tempfile.TemporaryDirectory(prefix="export-") as scratch:
+        job = Path(scratch) / "agendas.pickle"
+        with job.open("wb") as file:
+            work = (conference, matchmaking, schedule, str(folder), previous, cores)
+            pickle.dump(work, file, protocol=pickle.HIGHEST_PROTOCOL)
+        log = Path(scratch) / "agendas.log"
+        with log.open("w", encoding="utf-8") as stderr:
+            child = subprocess.Popen(
+                [sys.executable, "-P", "-c", _AGENDAS_CHILD, str(job)],
+                stdout=subprocess.PIPE,
+                stderr=stderr,
+                env=child_environment(),
+                text=True,
+                encoding="utf-8",
+                start_new_session=True,  # its own process group: it and its helpers end together
+            )
+        assert child.stdout is not None
+        relay = threading.Thread(target=_relay, args=(child.stdout, told), daemon=True)
+        relay.start()
+        try:
+            write_calendars(
+                conference,
+                matchmaking,
+                schedule,
+                folder,
+                stamp=stamp,
+                previous=previous,
+                progress=told,
+            )
+            code = child.wait()
+            relay.join()
+        finally:
+            if child.poll() is None:  # an error here or Ctrl-C: nothing left writing
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+            child.stdout.close()
+        if code != 0:
+            tail = log.read_text("utf-8", errors="replace")[-3000:]
+            raise RuntimeError(f"writing the agendas failed:\n{tail}")
+
+
+# From this many cities on, the agendas are written by a second process (see above).
+AGENDAS_APART_FROM = 16
+
+_AGENDAS_CHILD = """
+import pickle, sys
+from pathlib import Path
+from scheduler.export.agendas import write_agendas
+with open(sys.argv[1], "rb") as file:
+    conference, matchmaking, schedule, folder, previous, workers = pickle.load(file)
+def progress(what, done, total):
+    print(f"{what}\\t{done}\\t{total}", flush=True)
+write_agendas(conference, matchmaking, schedule, Path(folder), previous=previous,
+              progress=progress, workers=workers)
+"""
+
+
+def child_environment() -> dict[str, str]:
+    """This environment, with this package importable in a fresh interpreter."""
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def _relay(lines: Iterable[str], progress: Progress | None) -> None:
+    """The child's progress lines (what, done, total) to ``progress``."""
+    for line in lines:
+        what, done, total = line.rstrip("\n").rsplit("\t", 2)
+        if progress is not None:
+            progress(what, int(done), int(total))
+
+
+def _serialised(progress: Progress | None) -> Progress | None:
+    """``progress`` callable from two threads, one call at a time."""
+    if progress is None:
+        return None
+    lock = threading.Lock()
+
+    def told(what: str, done: int, total: int) -> None:
+        with lock:
+            progress(what, done, total)
+
+    return told
 
 
 def key_of(*parts: bytes | str) -> str:
@@ -112,8 +216,10 @@ class OutputFiles:
         target = self.folder / path
         if target != source:
             self._parent(target)
-            _remove(target)
             try:
+                os.link(source, target)
+            except FileExistsError:
+                target.unlink()
                 os.link(source, target)
             except OSError:
                 shutil.copy2(source, target)  # another file system, or no hard links
@@ -148,18 +254,22 @@ class OutputFiles:
         self.written += 1
 
     def save(self) -> None:
-        """Record this writer's files in the folder's manifest, replacing its old entries."""
-        kept = {
-            path: entry
-            for path, entry in read_manifest(self.folder).items()
-            if not path.startswith(self.prefixes)
-        }
-        kept.update(self.entries)
-        manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(kept.items()))}
-        target = self.folder / MANIFEST
-        _remove(target)
-        text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
-        target.write_text(text.replace('],"', '],\n"') + "\n", "utf-8")  # a line per file
+        """Record this writer's files in the folder's manifest, replacing its old entries
+        (under a lock: the calendars and the agendas may be written at the same time)."""
+        with open(self.folder / MANIFEST, "a+", encoding="utf-8") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
+            file.seek(0)
+            kept = {
+                path: entry
+                for path, entry in _manifest_files(file.read()).items()
+                if not path.startswith(self.prefixes)
+            }
+            kept.update(self.entries)
+            manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(kept.items()))}
+            text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
+            file.seek(0)
+            file.truncate()
+            file.write(text.replace('],"', '],\n"') + "\n")  # a line per file
 
     def _parent(self, target: Path) -> None:
         parent = str(target.parent)
@@ -172,8 +282,15 @@ def read_manifest(folder: Path) -> dict[str, list[Any]]:
     """The files of an outputs folder's manifest (empty when there is none or it is not
     one this version wrote: then every file is made anew)."""
     try:
-        manifest = json.loads((Path(folder) / MANIFEST).read_text("utf-8"))
-    except (OSError, ValueError):
+        return _manifest_files((Path(folder) / MANIFEST).read_text("utf-8"))
+    except OSError:
+        return {}
+
+
+def _manifest_files(text: str) -> dict[str, list[Any]]:
+    try:
+        manifest = json.loads(text)
+    except ValueError:
         return {}
     if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
         return {}
@@ -204,10 +321,10 @@ def _remove(path: Path) -> None:
 
 
 class Ticker:
-    """Calls ``progress`` as work goes on: at the start, then at most every half second,
+    """Calls ``progress`` as work goes on: at the start, then at most every two seconds,
     and at the end; cheap enough to call once per file."""
 
-    EVERY_SECONDS = 0.5
+    EVERY_SECONDS = 2.0
 
     def __init__(self, progress: Progress | None, what: str, total: int) -> None:
         self.progress, self.what, self.total = progress, what, total
@@ -228,9 +345,6 @@ class Ticker:
 
 # -- text that is safe to write ------------------------------------------------------------
 
-# Line breaks of every kind a cell or a TOML string may hold.
-_LINE_BREAKS = ("\r\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
-
 
 def plain_text(text: str, *, newlines: bool = False) -> str:
     """``text`` without control characters: line breaks become ``\\n`` when ``newlines``,
@@ -239,15 +353,14 @@ def plain_text(text: str, *, newlines: bool = False) -> str:
 
     Every string from the organisers' data goes through this before it is written into a
     calendar, a page or a PDF, whatever the loader let through."""
-    if text.isprintable():
+    if not _UNSAFE.search(text):
         return text  # the usual case, and fast
-    for mark in _LINE_BREAKS:
-        text = text.replace(mark, "\n")
-    text = text.replace("\t", " ")
-    kept = []
-    for char in text:
-        if char == "\n":
-            kept.append("\n" if newlines else " ")
-        elif unicodedata.category(char) not in ("Cc", "Cs"):
-            kept.append(char)
-    return "".join(kept)
+    text = _BREAKS.sub("\n" if newlines else " ", text.replace("\t", " "))
+    return _DROPPED.sub("", text)
+
+
+# Line breaks of every kind a cell or a TOML string may hold (CRLF as one).
+_BREAKS = re.compile("\r\n|[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+# What never reaches a file: the other control characters (Unicode's Cc) and surrogates.
+_DROPPED = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,14 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader
 
-from scheduler.export import OutputFiles, Progress, Ticker, key_of, plain_text
+from scheduler.export import (
+    OutputFiles,
+    Progress,
+    Ticker,
+    child_environment,
+    key_of,
+    plain_text,
+)
 from scheduler.model import (
     INTERPRETED,
     City,
@@ -52,8 +60,8 @@ from scheduler.model import (
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 # Below this many PDFs to render they are rendered in this process: Typst takes some
-# 10-30 ms per agenda, starting a helper process about half a second.
-PARALLEL_PDFS_FROM = 64
+# 20-100 ms per agenda, starting a helper process about half a second.
+PARALLEL_PDFS_FROM = 16
 # The fonts of the PDFs: DejaVu Sans (fonts-dejavu-core) where the system has it, else
 # Libertinus Serif, which the Typst wheel embeds; both have every Turkish and German letter.
 FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu",)
@@ -376,8 +384,7 @@ def write_agendas(
     ticker = Ticker(progress, "agendas (HTML)", len(cities) + 1)
     pdf_jobs: list[tuple[str, str, str]] = []  # (view as JSON, path, key)
     for city in cities:
-        view = city_view(conference, matchmaking, schedule, city)
-        data = json.dumps(view, ensure_ascii=False, sort_keys=True)
+        view, data = _view_and_json(city_page(conference, matchmaking, schedule, city))
         key = key_of(version, data)
         path = f"agendas/{city.id}.html"
         if not files.carry_over(path, key):
@@ -385,8 +392,8 @@ def write_agendas(
         if pdf and not files.carry_over(f"agendas/{city.id}.pdf", key):
             pdf_jobs.append((data, str(Path(folder) / f"agendas/{city.id}.pdf"), key))
         ticker.tick()
-    index = _plain(index_page(conference, schedule))
-    key = key_of(version, json.dumps(index, ensure_ascii=False, sort_keys=True))
+    index, data = _view_and_json(index_page(conference, schedule))
+    key = key_of(version, data)
     if not files.carry_over("agendas/index.html", key):
         html = env.get_template("index.html").render(page=index, w=index["words"])
         files.write("agendas/index.html", html.encode(), key)
@@ -416,20 +423,37 @@ def city_view(
 ) -> dict[str, Any]:
     """Everything ``city``'s agenda shows, as plain data for both templates (`city_page`,
     with every string made plain text: no control characters reach a page or a PDF)."""
-    return _plain(city_page(conference, matchmaking, schedule, city))
+    return _view_and_json(city_page(conference, matchmaking, schedule, city))[0]
 
 
-def _plain(value: Any) -> Any:
+def _view_and_json(page: CityPage | IndexPage) -> tuple[dict[str, Any], str]:
+    """A page as plain data (dicts, lists, strings without control characters) and as
+    the JSON text Typst reads. Most pages hold no control character, which one look at
+    the JSON text tells (json escapes them all, bar DEL to U+009F and U+2028/9)."""
+    view = _data(page, plain=False)
+    text = json.dumps(view, ensure_ascii=False, sort_keys=True)
+    if _MAYBE_UNSAFE.search(text):
+        view = _data(page, plain=True)
+        text = json.dumps(view, ensure_ascii=False, sort_keys=True)
+    return view, text
+
+
+_MAYBE_UNSAFE = re.compile(
+    r"\\u00[01]|\\u007f|\\[nrtbf]|\\ud[89a-f]|[\x7f-\x9f\u2028\u2029\ud800-\udfff]"
+)
+
+
+def _data(value: Any, plain: bool) -> Any:
     """A view as plain data: dataclasses and mappings as dicts, tuples as lists, every
-    string made plain text: the form JSON and both templates read."""
+    string made plain text when ``plain``: the form JSON and both templates read."""
     if isinstance(value, str):
-        return plain_text(value)
+        return plain_text(value) if plain else value
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [_data(item, plain) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _data(getattr(value, f.name), plain) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
-        return {key: _plain(item) for key, item in value.items()}
+        return {key: _data(item, plain) for key, item in value.items()}
     return value
 
 
@@ -452,9 +476,7 @@ def render_pdfs(
         write_pdfs(jobs, ticker.tick)
         return
     shares = [list(jobs[i::workers]) for i in range(workers)]
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env = child_environment()
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="agendas-") as scratch:
         helpers: list[tuple[subprocess.Popen[bytes], Path, int]] = []
@@ -464,7 +486,7 @@ def render_pdfs(
                 share_file.write_text(json.dumps(share), encoding="utf-8")
                 log = Path(scratch) / f"share-{number}.log"
                 with log.open("w", encoding="utf-8") as stderr:
-                    command = [sys.executable, "-c", _HELPER, str(share_file)]
+                    command = [sys.executable, "-P", "-c", _HELPER, str(share_file)]
                     process = subprocess.Popen(command, env=env, stderr=stderr)
                     helpers.append((process, log, len(share)))
             write_pdfs(shares[0], ticker.tick)
@@ -635,10 +657,8 @@ def city_page(
     cities = conference.cities_by_id
     people_here = {p.id for p in conference.participants if p.city_id == city.id}
     other_city_of_event = _other_city_of_meetings(matchmaking, city)
-    hosts: dict[str, frozenset[str]] = {}
-    for a in schedule.attendance:
-        if a.role == "host":
-            hosts[a.event_id] = hosts.get(a.event_id, frozenset()) | {a.participant_id}
+    index = _index_of(schedule)
+    hosts = index.hosts
 
     def view(event: ScheduledEvent, attendee_ids: Iterable[str]) -> EventView:
         other_id = other_city_of_event.get(event.event_id)
@@ -647,9 +667,9 @@ def city_page(
 
     # Day by day: every event one of the city's people attends, grouped by local day.
     attendees_here: dict[str, list[str]] = {}
-    for a in schedule.attendance:
-        if a.participant_id in people_here:
-            attendees_here.setdefault(a.event_id, []).append(a.participant_id)
+    for participant_id in sorted(people_here):
+        for event_id in index.events_of.get(participant_id, ()):
+            attendees_here.setdefault(event_id, []).append(participant_id)
     days: dict[date, list[EventView]] = {}
     ordered_events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
     for event in ordered_events:
@@ -672,7 +692,7 @@ def city_page(
     for person in sorted(
         (p for p in conference.participants if p.city_id == city.id), key=lambda p: (p.name, p.id)
     ):
-        own = {a.event_id for a in schedule.attendance_of(person.id)}
+        own = index.events_of.get(person.id, frozenset())
         events = tuple(view(e, [person.id]) for e in ordered_events if e.event_id in own)
         people.append(
             PersonView(
@@ -713,6 +733,39 @@ def city_page(
         people=tuple(people),
         unscheduled=_unscheduled_for(conference, matchmaking, schedule, city, lang),
     )
+
+
+@dataclass(frozen=True)
+class _ScheduleIndex:
+    """Who attends what, looked up instead of scanned (a schedule has thousands of rows)."""
+
+    events_of: Mapping[str, frozenset[str]]  # participant -> event ids
+    attendees_of: Mapping[str, tuple[str, ...]]  # event -> participant ids, as listed
+    hosts: Mapping[str, frozenset[str]]  # event -> its hosts
+
+
+_last_index: list[tuple[Schedule, _ScheduleIndex]] = []  # the schedule being written
+
+
+def _index_of(schedule: Schedule) -> _ScheduleIndex:
+    """The index of ``schedule``, built once for all the cities' pages."""
+    if _last_index and _last_index[0][0] is schedule:
+        return _last_index[0][1]
+    events_of: dict[str, set[str]] = {}
+    attendees_of: dict[str, list[str]] = {}
+    hosts: dict[str, set[str]] = {}
+    for a in schedule.attendance:
+        events_of.setdefault(a.participant_id, set()).add(a.event_id)
+        attendees_of.setdefault(a.event_id, []).append(a.participant_id)
+        if a.role == "host":
+            hosts.setdefault(a.event_id, set()).add(a.participant_id)
+    index = _ScheduleIndex(
+        events_of={p: frozenset(e) for p, e in events_of.items()},
+        attendees_of={e: tuple(p) for e, p in attendees_of.items()},
+        hosts={e: frozenset(h) for e, h in hosts.items()},
+    )
+    _last_index[:] = [(schedule, index)]
+    return index
 
 
 def _other(pair: Match | Meeting | Partnership, city_id: str) -> str:
@@ -769,7 +822,7 @@ def _meeting_view(
     meeting_id = _meeting_id_of(match)
     event = schedule.events_by_id.get(meeting_id)
     if event is not None:
-        delegate_ids = [a.participant_id for a in schedule.attendees_of(meeting_id)]
+        delegate_ids = list(_index_of(schedule).attendees_of.get(meeting_id, ()))
     elif meeting_id in matchmaking.meetings_by_id:
         delegate_ids = list(matchmaking.meetings_by_id[meeting_id].delegates)
     else:

@@ -233,11 +233,13 @@ class _Writer:
         self.sequences = sequences
         self.events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
         self.by_event: dict[str, list[Attendance]] = {e.event_id: [] for e in self.events}
+        self.attendance: dict[tuple[str, str], Attendance] = {}
         agenda_ids: dict[str, set[str]] = {}
         for attendance in sorted(schedule.attendance, key=lambda a: (a.event_id, a.participant_id)):
             if attendance.event_id not in self.by_event:
                 continue  # attendance of an unscheduled event: nothing to show
             self.by_event[attendance.event_id].append(attendance)
+            self.attendance[attendance.event_id, attendance.participant_id] = attendance
             agenda_ids.setdefault(attendance.participant_id, set()).add(attendance.event_id)
         self.agenda: dict[str, list[ScheduledEvent]] = {
             pid: [e for e in self.events if e.event_id in ids] for pid, ids in agenda_ids.items()
@@ -285,10 +287,7 @@ class _Writer:
         # Privacy: a session invite names only its recipient; a meeting invite names
         # every member of the meeting, because they meet each other.
         if event.kind in SESSION_KINDS:
-            (mine,) = [
-                a for a in self.by_event[event.event_id] if a.participant_id == participant_id
-            ]
-            people = self._attendee(mine)
+            people = self._attendee(self.attendance[event.event_id, participant_id])
         else:
             people = self._members(event.event_id)
         return (
