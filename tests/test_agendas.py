@@ -828,3 +828,32 @@ def test_only_the_agendas_that_show_a_change_are_rendered_again(
     # s2 is attended from Çanakkale and Kilis, and listed in the public programme.
     assert rendered == {"can.html", "can.pdf", "kil.html", "kil.pdf", "index.html"}
     assert told[0] == ("agendas (HTML)", 0, 6) and told[-1] == ("agendas (PDF)", 2, 2)
+
+
+def test_calendars_and_agendas_written_side_by_side_equal_those_written_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agendas written by a second process (while this one writes the calendars) are
+    the files one process writes, and its progress reaches the caller."""
+    import scheduler.export as export
+
+    conf = _conference()
+    stamp = datetime(2020, 5, 20, 12, 0, tzinfo=UTC)
+    export.write_presentations(
+        conf, _matchmaking(), _schedule(conf), tmp_path / "one", stamp=stamp, workers=1
+    )
+    monkeypatch.setattr(export, "AGENDAS_APART_FROM", 1)
+    told: list[str] = []
+    export.write_presentations(
+        conf,
+        _matchmaking(),
+        _schedule(conf),
+        tmp_path / "two",
+        stamp=stamp,
+        workers=2,
+        progress=lambda what, done, total: told.append(what),
+    )
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*.*")}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*.*")}
+    assert one == two and Path("agendas/can.pdf") in one and Path("manifest.json") in one
+    assert {"calendars and invites (people)", "agendas (HTML)", "agendas (PDF)"} <= set(told)
