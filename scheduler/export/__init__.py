@@ -11,6 +11,7 @@ link, else a copy) instead of being rendered and written again. See docs/agendas
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import json
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -183,7 +184,10 @@ def key_of(*parts: bytes | str) -> str:
 class OutputFiles:
     """The files one writer puts into an outputs folder, under its own sub-folders.
 
-    ``manifest.json`` maps each path to ``[key, size, digest of the bytes]``.
+    ``manifest.json`` maps each path to ``[key, size, digest of the bytes]``, and each
+    writer's whole set of files to the key of everything it was made from (``sets``).
+    ``carry_all(key)`` carries the whole previous set over when that key is unchanged
+    (a re-run of unchanged inputs: nothing is even rendered); else
     ``carry_over(path, key)`` brings the previous outputs' file at ``path`` into the new
     folder when it was made from the same key and is as the tool left it (same size and
     bytes); ``write(path, content, key)`` writes a new one. ``save()`` records
@@ -195,11 +199,23 @@ class OutputFiles:
         self.folder = Path(folder)
         self.prefixes = tuple(prefixes)
         self.previous = Path(previous) if previous is not None else None
-        self.old = read_manifest(self.previous) if self.previous is not None else {}
+        self.name = ",".join(self.prefixes)  # of the set, in the manifest
+        old = _read(self.previous) if self.previous is not None else ({}, {})
+        self.old, self.old_sets = old
         self.entries: dict[str, list[Any]] = {}  # path -> [key, size, digest]
+        self.whole = ""  # the key of the whole set, once known
         self.carried = 0
         self.written = 0
         self.made: set[str] = set()  # folders known to exist
+
+    def carry_all(self, key: str) -> bool:
+        """True when the previous outputs' whole set was made from ``key`` and every file
+        of it is now also in the new folder (else carry or make them one by one)."""
+        self.whole = key
+        if self.old_sets.get(self.name) != key:
+            return False
+        mine = [(p, e) for p, e in self.old.items() if p.startswith(self.prefixes)]
+        return all(self.carry_over(path, entry[0]) for path, entry in mine)
 
     def carry_over(self, path: str, key: str) -> bool:
         """True when the previous file made from ``key`` is now also in the new folder."""
@@ -259,13 +275,17 @@ class OutputFiles:
         with open(self.folder / MANIFEST, "a+", encoding="utf-8") as file:
             fcntl.flock(file, fcntl.LOCK_EX)  # released when the file is closed
             file.seek(0)
-            kept = {
-                path: entry
-                for path, entry in _manifest_files(file.read()).items()
-                if not path.startswith(self.prefixes)
-            }
+            files, sets = _parse(file.read())
+            kept = {p: e for p, e in files.items() if not p.startswith(self.prefixes)}
             kept.update(self.entries)
-            manifest = {"version": MANIFEST_VERSION, "files": dict(sorted(kept.items()))}
+            sets = {n: k for n, k in sets.items() if n != self.name}
+            if self.whole:
+                sets[self.name] = self.whole
+            manifest = {
+                "version": MANIFEST_VERSION,
+                "sets": dict(sorted(sets.items())),
+                "files": dict(sorted(kept.items())),
+            }
             text = json.dumps(manifest, ensure_ascii=False, separators=(",", ":"))
             file.seek(0)
             file.truncate()
@@ -281,27 +301,77 @@ class OutputFiles:
 def read_manifest(folder: Path) -> dict[str, list[Any]]:
     """The files of an outputs folder's manifest (empty when there is none or it is not
     one this version wrote: then every file is made anew)."""
+    return _read(Path(folder))[0]
+
+
+def _read(folder: Path) -> tuple[dict[str, list[Any]], dict[str, str]]:
     try:
-        return _manifest_files((Path(folder) / MANIFEST).read_text("utf-8"))
+        return _parse((folder / MANIFEST).read_text("utf-8"))
     except OSError:
-        return {}
+        return {}, {}
 
 
-def _manifest_files(text: str) -> dict[str, list[Any]]:
+def _parse(text: str) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """(files, sets) of a manifest's text; nothing of one this version did not write."""
     try:
         manifest = json.loads(text)
     except ValueError:
-        return {}
+        return {}, {}
     if not isinstance(manifest, dict) or manifest.get("version") != MANIFEST_VERSION:
-        return {}
-    files = manifest.get("files")
-    if not isinstance(files, dict):
-        return {}
+        return {}, {}
+    files, sets = manifest.get("files"), manifest.get("sets")
+    if not isinstance(files, dict) or not isinstance(sets, dict):
+        return {}, {}
     return {
         path: entry
         for path, entry in files.items()
         if isinstance(entry, list) and len(entry) == 3 and isinstance(entry[0], str)
-    }
+    }, {name: key for name, key in sets.items() if isinstance(key, str)}
+
+
+def code_version(source: str, *packages: str) -> str:
+    """What a writer's files depend on beside its data: its source and the versions of
+    the packages it uses (and of the zone data)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [Path(source).read_bytes()]
+    for package in (*packages, "tzdata"):
+        try:
+            parts.append(f"{package} {version(package)}".encode())
+        except PackageNotFoundError:
+            parts.append(package.encode())
+    return key_of(*parts)
+
+
+def fingerprint(*values: object) -> str:
+    """A key of data (the model's frozen dataclasses, mappings, sets, times): the same for
+    equal data in every process (sets are sorted: their order depends on the process)."""
+    digest = hashlib.blake2b(digest_size=16)
+    _feed(digest, values)
+    return digest.hexdigest()
+
+
+def _feed(digest: Any, value: object) -> None:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        digest.update(f"{type(value).__name__}:{value!r};".encode("utf-8", "surrogatepass"))
+    elif isinstance(value, (list, tuple)):
+        digest.update(b"[")
+        for item in value:
+            _feed(digest, item)
+        digest.update(b"]")
+    elif isinstance(value, (set, frozenset)):
+        _feed(digest, sorted(value, key=repr))
+    elif isinstance(value, Mapping):
+        digest.update(b"{")
+        for key in sorted(value, key=repr):
+            _feed(digest, key)
+            _feed(digest, value[key])
+        digest.update(b"}")
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        digest.update(type(value).__name__.encode())
+        _feed(digest, [getattr(value, f.name) for f in dataclasses.fields(value)])
+    else:  # datetimes, dates, zones: their repr says all (ZoneInfo's names the key)
+        digest.update(f"{type(value).__name__}:{value!r};".encode())
 
 
 def _digest(content: bytes) -> str:

@@ -40,6 +40,8 @@ from scheduler.export import (
     Progress,
     Ticker,
     child_environment,
+    code_version,
+    fingerprint,
     key_of,
     plain_text,
 )
@@ -377,9 +379,14 @@ def write_agendas(
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
+    version = templates_version()
+    code = code_version(__file__, "babel", "holidays", "jinja2")
+    if files.carry_all(fingerprint(version, code, pdf, conference, matchmaking, schedule)):
+        Ticker(progress, "agendas (unchanged)", 1).tick()
+        files.save()
+        return
     env = template_environment()
     city_template = env.get_template("city.html")
-    version = templates_version()
     cities = sorted(conference.cities, key=lambda c: c.id)
     ticker = Ticker(progress, "agendas (HTML)", len(cities) + 1)
     pdf_jobs: list[tuple[str, str, str]] = []  # (view as JSON, path, key)

@@ -46,7 +46,15 @@ from icalendar import (
     vText,
 )
 
-from scheduler.export import OutputFiles, Progress, Ticker, key_of, plain_text
+from scheduler.export import (
+    OutputFiles,
+    Progress,
+    Ticker,
+    code_version,
+    fingerprint,
+    key_of,
+    plain_text,
+)
 from scheduler.model import (
     Attendance,
     City,
@@ -156,6 +164,13 @@ def write_calendars(
     folder = Path(folder)
     had_files = (folder / "calendars").is_dir() or (folder / "invites").is_dir()
     files = OutputFiles(folder, previous, prefixes=("calendars/", "invites/"))
+    made_from = (conference, matchmaking, schedule, sequences or {}, tuple(cancellations))
+    if files.carry_all(fingerprint(code_version(__file__, "icalendar", "babel"), made_from)):
+        Ticker(progress, "calendars and invites (unchanged)", 1).tick()
+        if had_files:
+            _remove_stale(folder, files.entries)
+        files.save()
+        return
     unstamped = writer.stamp_line
 
     def put(path: str, content: bytes) -> None:
