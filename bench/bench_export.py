@@ -145,6 +145,9 @@ def main() -> None:
     parser.add_argument("--code", type=Path, default=ROOT, help="checkout whose code to time")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
     parser.add_argument("--prepare-only", action="store_true")
+    parser.add_argument(
+        "--only", default="export,export+check,rerun", help="measurements to take, in order"
+    )
     parser.add_argument("--measure", help=argparse.SUPPRESS)
     parser.add_argument("--pickle", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
@@ -170,7 +173,8 @@ def main() -> None:
                 ("export+check", Path(tmp) / "published"),
                 ("rerun", Path(tmp) / "published"),
             ]
-            for kind, folder in rows:
+            wanted = args.only.split(",")
+            for kind, folder in [row for row in rows if row[0] in wanted]:
                 r = run_measurement(kind, pickles[size], folder, code)
                 print(
                     f"| {size} | {kind} | {r['seconds']:.1f} | {r['cpu_seconds']:.1f} | "

@@ -179,7 +179,7 @@ def write_calendars(
             files.write(path, content, key)
 
     people = sorted(writer.agenda)
-    ticker = Ticker(progress, "calendars and invites (people)", len(people) + 1)
+    ticker = Ticker(progress, "calendars and invites", len(people) + 1)
     put("calendars/conference.ics", writer.conference_feed())
     ticker.tick()
     for participant_id in people:
