@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar as _calendar
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -60,7 +60,6 @@ from scheduler.model import (
     City,
     Conference,
     Matchmaking,
-    Participant,
     Schedule,
     ScheduledEvent,
     pick_title,
@@ -126,14 +125,17 @@ LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {
 
 @dataclass(frozen=True)
 class Cancellation:
-    """A METHOD:CANCEL message: ``event``, as it was last sent, is no longer on
-    ``participant``'s calendar (it is cancelled, or no longer theirs). ``sequence`` is
-    the raised SEQUENCE, higher than that of every version they were sent. The participant
-    is the one of the published version: they may have withdrawn since."""
+    """A calendar entry to cancel for one participant: the event was cancelled, or it
+    goes on without them. ``start``/``end``/``title`` are what their calendar holds."""
 
-    participant: Participant
-    event: ScheduledEvent
-    sequence: int
+    participant_id: str
+    event_id: str
+    sequence: int  # higher than the one they hold
+    start: datetime
+    end: datetime
+    title: str
+    name: str  # the participant, as their invitation named them (they may have withdrawn)
+    email: str
 
 
 def write_calendars(
@@ -144,7 +146,7 @@ def write_calendars(
     *,
     stamp: datetime,
     sequences: Mapping[str, int] | None = None,
-    cancellations: Sequence[Cancellation] = (),
+    cancellations: Iterable[Cancellation] = (),
     previous: Path | None = None,
     progress: Progress | None = None,
 ) -> None:
@@ -160,11 +162,11 @@ def write_calendars(
     participant who lost all events keeps no stale feed.
     """
     writer = _Writer(conference, matchmaking, schedule, _as_utc(stamp), sequences or {})
-    writer.widen_window([c.event for c in cancellations])
+    cancellations = tuple(cancellations)
     folder = Path(folder)
     had_files = (folder / "calendars").is_dir() or (folder / "invites").is_dir()
     files = OutputFiles(folder, previous, prefixes=("calendars/", "invites/"))
-    made_from = (conference, matchmaking, schedule, sequences or {}, tuple(cancellations))
+    made_from = (conference, matchmaking, schedule, sequences or {}, cancellations)
     if files.carry_all(fingerprint(code_version(__file__, "icalendar", "babel"), made_from)):
         Ticker(progress, "calendars and invites (unchanged)", 1).tick()
         if had_files:
@@ -191,7 +193,7 @@ def write_calendars(
             )
         ticker.tick()
     for cancellation in cancellations:
-        path = f"invites/{cancellation.participant.id}/{cancellation.event.event_id}.ics"
+        path = f"invites/{cancellation.participant_id}/{cancellation.event_id}.ics"
         if path in files.entries:
             raise ValueError(f"{path}: an event cannot be both on the calendar and cancelled")
         put(path, writer.cancel(cancellation))
@@ -316,27 +318,23 @@ class _Writer:
         )
 
     def cancel(self, cancellation: Cancellation) -> bytes:
-        """A METHOD:CANCEL message (RFC 5546 3.2.5) for one attendee and event."""
-        person, event = cancellation.participant, cancellation.event
-        city = self.conference.cities_by_id.get(person.city_id)
-        language = city.language if city else self.language
-        zone_name = city.timezone if city else self.conference.timezone
-        zone = ZoneInfo(zone_name)
+        """METHOD:CANCEL (RFC 5546 3.2.5) for one participant's entry: same UID, a higher
+        SEQUENCE, STATUS:CANCELLED; times in UTC, so it needs no VTIMEZONE."""
         vevent = Event()
-        vevent.add("UID", uid(self.conference, event.event_id))
+        vevent.add("UID", uid(self.conference, cancellation.event_id))
         vevent.add("DTSTAMP", self.stamp)
         vevent.add("SEQUENCE", cancellation.sequence)
-        vevent.add("DTSTART", event.start.astimezone(zone))
-        vevent.add("DTEND", event.end.astimezone(zone))
-        vevent.add("SUMMARY", plain_text(event.title(language)))
+        vevent.add("DTSTART", cancellation.start.astimezone(UTC))
+        vevent.add("DTEND", cancellation.end.astimezone(UTC))
+        vevent.add("SUMMARY", plain_text(cancellation.title))
         vevent.add("STATUS", "CANCELLED")
-        address = vCalAddress(f"mailto:{plain_text(person.email)}")
-        address.params["CN"] = plain_text(person.name)
+        address = vCalAddress(f"mailto:{plain_text(cancellation.email)}")
+        address.params["CN"] = plain_text(cancellation.name)
         address.params["CUTYPE"] = "INDIVIDUAL"
         vevent.add("ATTENDEE", address)
         lines = _lines(vevent)
         return (
-            self._invite_head("CANCEL", zone_name)
+            self._head("CANCEL", None, None)
             + b"".join(lines[:-1])
             + self.organizer_line
             + lines[-1]
@@ -345,8 +343,8 @@ class _Writer:
 
     # -- pieces ----------------------------------------------------------------------------
 
-    def _head(self, method: str, name: str | None, zone: str) -> bytes:
-        """BEGIN:VCALENDAR, its properties and the zone's VTIMEZONE."""
+    def _head(self, method: str, name: str | None, zone: str | None) -> bytes:
+        """BEGIN:VCALENDAR, its properties and the zone's VTIMEZONE (if any)."""
         if method not in self.heads:
             cal = Calendar()
             cal.add("PRODID", PRODID)
@@ -355,9 +353,9 @@ class _Writer:
             cal.add("METHOD", method)
             self.heads[method] = b"".join(_lines(cal)[:-1])
         named = b""
-        if name:
+        if name and zone:
             named = _text_line("X-WR-CALNAME", name) + _text_line("X-WR-TIMEZONE", zone)
-        return self.heads[method] + named + self._timezone(zone)
+        return self.heads[method] + named + (self._timezone(zone) if zone else b"")
 
     def _invite_head(self, method: str, zone: str) -> bytes:
         if (method, zone) not in self.invite_heads:
