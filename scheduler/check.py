@@ -27,7 +27,6 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from scheduler.errors import UserError
 from scheduler.model import (
     EVENT_LANGUAGES,
     INTERPRETED,
@@ -689,6 +688,7 @@ REPORT_FIELDS = (
     "meetings_scheduled",
     "violations",
 )
+_NUMBER_COLUMNS = ("room", "attendees", "score")
 _UTC_STAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 
 
@@ -699,15 +699,11 @@ def check_outputs(inputs: Path, outputs: Path) -> list[str]:
     unscheduled.csv and report.json, and returns every violation (empty: all good).
     Raises UserError when a folder is missing or the inputs are invalid.
     """
-    from scheduler.load import load_conference
     from scheduler.matchmaking import match
+    from scheduler.pipeline import load, require_folder
 
-    inputs, outputs = Path(inputs), Path(outputs)
-    if not inputs.is_dir():
-        raise UserError(f"the input folder {inputs} does not exist")
-    if not outputs.is_dir():
-        raise UserError(f"the output folder {outputs} does not exist")
-    conference, _warnings = load_conference(inputs)
+    outputs = require_folder(outputs, "output")
+    conference, _warnings = load(inputs)
     return check_written(conference, match(conference), outputs)
 
 
@@ -828,11 +824,17 @@ def _read_table(
                 if None in row or any(row[c] is None for c in columns):
                     violations.append(f"{path.name}, row {reader.line_num}: wrong number of cells")
                     continue
-                rows.append({c: row[c] for c in columns})
+                rows.append({c: _cell_text(c, row[c]) for c in columns})
             return rows
     except UnicodeDecodeError:
         violations.append(f"{path.name} is not UTF-8")
         return None
+
+
+def _cell_text(column: str, cell: str) -> str:
+    """The text of a written cell: text cells that would start like a spreadsheet formula
+    (or with ') are written with one leading ' (docs/workflow.md); numbers as they are."""
+    return cell if column in _NUMBER_COLUMNS else cell.removeprefix("'")
 
 
 def _read_report(path: Path, violations: list[str]) -> dict[str, Any] | None:

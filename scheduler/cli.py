@@ -1,15 +1,200 @@
-"""Command line: thin. Arguments in, pipeline functions called, messages out.
+"""Command line: arguments in, pipeline functions called, messages out.
 
-User errors (bad inputs, missing folders) print a message and exit with code 2.
+Besides the arguments it holds the terminal side of a run: the solver's progress line on
+stderr, the end-of-run summary on stdout, SIGTERM treated like Ctrl-C, and the exit
+codes. User errors (bad inputs, missing folders) print a message and exit with code 2.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from scheduler.errors import UserError
+
+if TYPE_CHECKING:
+    from scheduler.pipeline import Result
+    from scheduler.solve import Progress
+
+# How many unscheduled items the end-of-run summary names before it only counts.
+_UNSCHEDULED_SHOWN = 5
+
+
+# --- a run on the terminal ----------------------------------------------------------
+
+
+class _ProgressLine:
+    """The solver's progress on stderr: on a terminal one line rewritten in place, its
+    clock ticking every second between the solver's reports; otherwise (a log file) a
+    plain line when the phase changes and at most every ten seconds."""
+
+    EVERY_SECONDS = 10.0  # plain-line mode: at most one line this often per phase
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+        self.live = stream.isatty()
+        self.lock = threading.Lock()  # the ticker and the solver's reports both write
+        self.shown: Progress | None = None  # what the live line shows
+        self.shown_at = 0.0
+        self.ticker: threading.Thread | None = None
+        self.stopped = threading.Event()
+        self.phase = ""
+        self.last = -1e9
+
+    def step(self, text: str) -> None:
+        self.end_line()
+        print(text, file=self.stream, flush=True)
+
+    def progress(self, p: Progress) -> None:
+        if not self.live:
+            if p.phase != self.phase or time.monotonic() - self.last >= self.EVERY_SECONDS:
+                print(self._text(p, p.elapsed), file=self.stream, flush=True)
+                self.last = time.monotonic()
+            self.phase = p.phase
+            return
+        with self.lock:
+            self.shown, self.shown_at = p, time.monotonic()
+            self._draw()
+        if self.ticker is None:
+            self.stopped.clear()
+            self.ticker = threading.Thread(target=self._tick, daemon=True)
+            self.ticker.start()
+
+    def end_line(self) -> None:
+        """Close the live line (before any other message, and at the end)."""
+        if self.ticker is not None:
+            self.stopped.set()
+            self.ticker.join()
+            self.ticker = None
+        with self.lock:
+            if self.shown is not None:
+                self.stream.write("\n")
+                self.stream.flush()
+                self.shown = None
+
+    def _tick(self) -> None:
+        while not self.stopped.wait(1.0):
+            with self.lock:
+                if self.shown is not None:
+                    self._draw()
+
+    def _draw(self) -> None:
+        assert self.shown is not None
+        elapsed = self.shown.elapsed + time.monotonic() - self.shown_at
+        self.stream.write("\r\033[K" + self._text(self.shown, elapsed))
+        self.stream.flush()
+
+    @staticmethod
+    def _text(p: Progress, elapsed: float) -> str:
+        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
+        minutes, seconds = divmod(int(elapsed), 60)
+        return (
+            f"  {p.phase}: attended weight {p.objective:g}, bound {p.bound:g}, "
+            f"gap {gap}, {minutes}:{seconds:02d}"
+        )
+
+
+def report_lines(result: Result) -> list[str]:
+    """The end-of-run summary the CLI prints, one measure per line."""
+    from scheduler.export.tables import unscheduled_items
+    from scheduler.model import satisfaction
+    from scheduler.review import summary
+
+    numbers = summary(result)
+    happy = satisfaction(result.conference, result.schedule)
+    items = unscheduled_items(result.matchmaking, result.schedule)
+    schedule = result.schedule
+    rows = [
+        ("events placed", f"{numbers['events placed']} (sessions {numbers['sessions placed']})"),
+        ("partner meetings placed", numbers["partner meetings placed"]),
+        ("new contacts placed", numbers["new contacts placed"]),
+        (
+            "satisfaction",
+            f"{happy.overall:.1%} overall; worst city {numbers['worst city'] or '-'}",
+        ),
+        (
+            "gap to the bound",
+            (
+                f"{schedule.gap:.2%} (attended weight {schedule.objective:g}, "
+                f"bound {schedule.bound:g}, {schedule.status})"
+            ),
+        ),
+        ("time", f"solve {schedule.solve_seconds:.1f} s, whole run {result.seconds:.1f} s"),
+        ("unscheduled", len(items)),
+    ]
+    lines = [f"published to {result.folder}"]
+    lines += [f"  {label:<24} {value}" for label, value in rows]
+    for item in items[:_UNSCHEDULED_SHOWN]:
+        lines.append(f"    - {item.item_id} ({item.kind}): {item.reason}")
+    if len(items) > _UNSCHEDULED_SHOWN:
+        lines.append(f"    ... and {len(items) - _UNSCHEDULED_SHOWN} more (see unscheduled.csv)")
+    return lines
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """Treat SIGTERM (a job scheduler or `docker stop` ending the run) like Ctrl-C, so the
+    half-written folder and the solver process are cleaned up too."""
+
+    def interrupt(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_cli(
+    inputs: Path,
+    out: Path,
+    *,
+    time_limit: float = 120.0,
+    seed: int = 0,
+    deterministic: bool = False,
+) -> int:
+    """`scheduler run`: the whole pipeline with progress on stderr and a summary on stdout.
+
+    Returns the exit code: 0 published, 1 the schedule broke a rule (nothing published).
+    Input errors (UserError) and Ctrl-C propagate to the CLI, which reports them (exit 2
+    and 130); the output folder is untouched in every case but success.
+    """
+    from scheduler.pipeline import ScheduleRejected, run
+
+    line = _ProgressLine(sys.stderr)
+    try:
+        with _stop_on_sigterm():
+            result = run(
+                inputs,
+                out,
+                time_limit=time_limit,
+                seed=seed,
+                deterministic=deterministic,
+                progress=line.progress,
+                step=line.step,
+            )
+    except ScheduleRejected as rejected:
+        line.end_line()
+        print(f"error: {rejected}", file=sys.stderr)
+        return 1
+    finally:
+        line.end_line()
+    print("\n".join(report_lines(result)))
+    return 0
+
+
+# --- the commands ---------------------------------------------------------------------
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
@@ -24,9 +209,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from scheduler import pipeline
-
-    return pipeline.run_cli(
+    return run_cli(
         args.inputs,
         args.out,
         time_limit=args.time_limit,
@@ -57,6 +240,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
         participants=args.participants,
         sessions=args.sessions,
         seed=args.seed,
+        force=args.force,
     )
     print(f"wrote a synthetic conference to {args.out}")
     return 0
@@ -137,6 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--participants", type=int, required=True, help="number of participants")
     generate.add_argument("--sessions", type=int, required=True, help="number of sessions")
     generate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    generate.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a folder that is not empty, overwriting files of the same names",
+    )
     generate.set_defaults(func=_cmd_generate)
     return parser
 
@@ -152,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted: nothing was changed in the output folder", file=sys.stderr)
         return 130
+    except OSError as error:  # what the system refuses: permissions, a full disk, ...
+        where = f": {error.filename}" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

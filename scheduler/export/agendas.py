@@ -381,7 +381,9 @@ def write_agendas(
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
     version = templates_version()
     code = code_version(__file__, "babel", "holidays", "jinja2")
-    if files.carry_all(fingerprint(version, code, pdf, conference, matchmaking, schedule)):
+    # What the pages show of the schedule (not how long its solve took).
+    shown = (schedule.events, schedule.attendance, schedule.unscheduled)
+    if files.carry_all(fingerprint(version, code, pdf, conference, matchmaking, shown)):
         Ticker(progress, "agendas (unchanged)", 1).tick()
         files.save()
         return

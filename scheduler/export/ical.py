@@ -166,7 +166,8 @@ def write_calendars(
     folder = Path(folder)
     had_files = (folder / "calendars").is_dir() or (folder / "invites").is_dir()
     files = OutputFiles(folder, previous, prefixes=("calendars/", "invites/"))
-    made_from = (conference, matchmaking, schedule, sequences or {}, cancellations)
+    shown = (schedule.events, schedule.attendance)  # not, e.g., how long the solve took
+    made_from = (conference, matchmaking, shown, sequences or {}, cancellations)
     if files.carry_all(fingerprint(code_version(__file__, "icalendar", "babel"), made_from)):
         Ticker(progress, "calendars and invites (unchanged)", 1).tick()
         if had_files:

@@ -63,6 +63,28 @@ DECIMALS = 6
 
 Row = dict[str, str]
 
+# Columns that hold numbers: written as they are, so that a spreadsheet sees numbers.
+NUMBER_COLUMNS = frozenset({"room", "attendees", "score"})
+# A text cell starting with one of these is a formula to a spreadsheet (OWASP, "CSV
+# injection"; ASVS adds NUL, and a line break hides what follows); so is one that starts
+# with =, +, - or @ after blanks, for importers that trim. Such a cell is written with a
+# leading ', as is a cell that starts with ' itself, so that reading drops exactly one '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\0", "'")
+
+
+def spreadsheet_safe(text: str) -> str:
+    """A text cell as written: with a leading ' when a spreadsheet would take it for a
+    formula (it starts with =, +, -, @, a tab, CR, LF or NUL, or with =, +, - or @ after
+    blanks) or when it starts with '."""
+    if text.startswith(FORMULA_START) or text.lstrip().startswith(FORMULA_START[:4]):
+        return "'" + text
+    return text
+
+
+def from_spreadsheet_safe(text: str) -> str:
+    """A text cell as read: the original text of `spreadsheet_safe`."""
+    return text.removeprefix("'")
+
 
 def utc_text(moment: datetime) -> str:
     """An instant as the contract writes it: ISO 8601 in UTC with a ``Z``."""
@@ -215,15 +237,18 @@ def table_frames(
     }
 
 
+def read_csv(path: Path) -> pd.DataFrame:
+    """One CSV written by `write_csv`, every cell as the text it was before writing."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    for column in frame.columns:
+        if column not in NUMBER_COLUMNS:
+            frame[column] = frame[column].map(from_spreadsheet_safe)
+    return frame
+
+
 def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """The CSV tables of a written run as typed DataFrames, by name (``schedule``, ...)."""
-    return {
-        name: _typed(
-            name,
-            pd.read_csv(Path(folder) / file, dtype=str, keep_default_na=False, encoding="utf-8"),
-        )
-        for name, file in TABLE_FILES.items()
-    }
+    return {name: _typed(name, read_csv(Path(folder) / file)) for name, file in TABLE_FILES.items()}
 
 
 def read_report(folder: Path) -> dict[str, Any]:
@@ -232,11 +257,15 @@ def read_report(folder: Path) -> dict[str, Any]:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Row]) -> None:
-    """One CSV as the contract wants it: UTF-8 (no BOM), comma, header row, ``\\n`` lines."""
+    """One CSV as the contract wants it: UTF-8 (no BOM), comma, header row, ``\\n`` lines;
+    text cells safe to open in a spreadsheet (`spreadsheet_safe`; `read_csv` reads them
+    back)."""
+    text_columns = [c for c in columns if c not in NUMBER_COLUMNS]
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        for row in rows:
+            writer.writerow({**row, **{c: spreadsheet_safe(row[c]) for c in text_columns}})
 
 
 def write_tables(
