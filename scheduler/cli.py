@@ -93,8 +93,15 @@ class _ProgressLine:
 
     @staticmethod
     def _text(p: Progress, elapsed: float) -> str:
-        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
         minutes, seconds = divmod(int(elapsed), 60)
+        if p.phase == "placement":
+            # the placement model's own objective (meetings first, then an estimate of
+            # attendance): not attended weight, and its bound is not the schedule's
+            return (
+                f"  placement: model objective {p.objective:g} "
+                f"(its bound {p.bound:g}), {minutes}:{seconds:02d}"
+            )
+        gap = f"{p.gap:.1%}" if p.bound > 0 else "-"
         return (
             f"  {p.phase}: attended weight {p.objective:g}, bound {p.bound:g}, "
             f"gap {gap}, {minutes}:{seconds:02d}"
@@ -129,6 +136,32 @@ def report_lines(result: Result) -> list[str]:
         ("time", f"solve {schedule.solve_seconds:.1f} s, whole run {result.seconds:.1f} s"),
         ("unscheduled", len(items)),
     ]
+    version = result.version
+    if version is not None and result.previous is not None:
+        rows += [
+            (
+                "changes",
+                (
+                    f"version {version.number}: {version.events_moved} events moved, "
+                    f"{version.events_cancelled} cancelled, {version.events_added} added"
+                ),
+            ),
+            (
+                "participants affected",
+                (
+                    f"{version.participants_affected} ({len(version.messages)} messages in "
+                    "outbox.csv, see changes.csv)"
+                ),
+            ),
+            (
+                "attended weight",
+                f"{version.attended_weight_before:g} before, {schedule.objective:g} after",
+            ),
+        ]
+        rows += [
+            (f"extra move {eid}", f"+{gain:g} attended weight")
+            for eid, gain in sorted(schedule.extra_moves.items())
+        ]
     lines = [f"published to {result.folder}"]
     lines += [f"  {label:<24} {value}" for label, value in rows]
     for item in items[:_UNSCHEDULED_SHOWN]:
@@ -163,6 +196,8 @@ def run_cli(
     time_limit: float = 120.0,
     seed: int = 0,
     deterministic: bool = False,
+    previous: Path | None = None,
+    moves: int = 0,
 ) -> int:
     """`scheduler run`: the whole pipeline with progress on stderr and a summary on stdout.
 
@@ -183,6 +218,8 @@ def run_cli(
                 deterministic=deterministic,
                 progress=line.progress,
                 step=line.step,
+                previous=previous,
+                moves=moves,
             )
     except ScheduleRejected as rejected:
         line.end_line()
@@ -215,6 +252,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         time_limit=args.time_limit,
         seed=args.seed,
         deterministic=args.deterministic,
+        previous=args.previous,
+        moves=args.moves,
     )
 
 
@@ -222,6 +261,12 @@ def _cmd_check(args: argparse.Namespace) -> int:
     from scheduler.check import check_outputs
 
     violations = check_outputs(args.inputs, args.outputs)
+    if args.previous is not None:
+        from scheduler import pipeline
+        from scheduler.check_replan import check_replan
+
+        conference, _warnings = pipeline.load(args.inputs)
+        violations += check_replan(conference, args.previous, args.outputs)
     if violations:
         print(f"{len(violations)} violation(s):")
         for violation in violations:
@@ -255,6 +300,13 @@ def _seconds(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
     return value
+
+
+def _count(text: str) -> int:
+    """A whole number >= 0; anything else is a usage message (exit code 2)."""
+    if not text.isdigit() or int(text) > 10_000:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number from 0 to 10000")
+    return int(text)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -297,6 +349,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="identical outputs for identical inputs and seed (slower: the solver "
         "stops on a work limit instead of the clock, and time stamps come from the inputs)",
     )
+    run.add_argument(
+        "--previous",
+        type=Path,
+        metavar="PUBLISHED",
+        help="re-plan from this published outputs folder (often --out itself): keep every "
+        "event and calendar entry that can stay, and send only what changed "
+        "(changes.csv, outbox.csv)",
+    )
+    run.add_argument(
+        "--moves",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="with --previous: let the solver move up to N further published events when "
+        "that raises the attended weight (default 0: only what must move)",
+    )
     run.set_defaults(func=_cmd_run)
 
     check = commands.add_parser(
@@ -307,6 +375,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("inputs", type=Path, help="the input folder")
     check.add_argument("outputs", type=Path, help="the output folder written by `run`")
+    check.add_argument(
+        "--previous",
+        type=Path,
+        metavar="PUBLISHED",
+        help="also verify the outputs as a re-plan of this earlier version: stable UIDs, "
+        "raised SEQUENCE for changed events, a CANCEL for every entry that left a calendar, "
+        "no message for unchanged ones, changes.csv complete and true",
+    )
     check.set_defaults(func=_cmd_check)
 
     generate = commands.add_parser(

@@ -108,11 +108,13 @@ class NewContactChoice:
     method: str = "none"  # "min-cost flow", "CP-SAT" or "none" (nothing to choose)
 
 
-def match(conference: Conference) -> Matchmaking:
+def match(conference: Conference, keep: frozenset[tuple[str, str]] = frozenset()) -> Matchmaking:
     """Plan partner meetings and choose new contacts for ``conference``.
 
     Returns the meetings to schedule, one match row per partnership and per chosen new
     contact, and the partner meetings that cannot happen because a city has no delegate.
+    ``keep`` holds the new contacts of a published version (city ids sorted): a re-plan
+    keeps each that is still a candidate, and chooses the best others for the places left.
     Raises UserError if the best choice of new contacts cannot be proved in time.
     """
     rules = conference.matchmaking
@@ -148,8 +150,15 @@ def match(conference: Conference) -> Matchmaking:
         matches.append(Match(a, b, "partner", score, reasons, meeting_id))
 
     candidates = new_contact_candidates(conference, profiles, delegates, partnered)
-    choice = best_new_contacts(candidates, rules.new_contacts_per_city)
-    for pair in choice.pairs:
+    published = [c for c in candidates if (c.city_a, c.city_b) in keep]
+    kept = best_new_contacts(published, rules.new_contacts_per_city).pairs
+    taken: dict[str, int] = {}
+    for pair in kept:
+        taken[pair.city_a] = taken.get(pair.city_a, 0) + 1
+        taken[pair.city_b] = taken.get(pair.city_b, 0) + 1
+    others = [c for c in candidates if (c.city_a, c.city_b) not in keep]
+    chosen = kept + best_new_contacts(others, rules.new_contacts_per_city, taken=taken).pairs
+    for pair in sorted(chosen, key=lambda c: (c.city_a, c.city_b)):
         a, b = pair.city_a, pair.city_b
         reasons = shared_theme_reasons(conference, profiles[a], profiles[b])
         meeting = _meeting(
@@ -230,7 +239,11 @@ def new_contact_candidates(
 
 
 def best_new_contacts(
-    candidates: Sequence[Candidate], per_city: int, *, always_cp_sat: bool = False
+    candidates: Sequence[Candidate],
+    per_city: int,
+    *,
+    always_cp_sat: bool = False,
+    taken: Mapping[str, int] | None = None,
 ) -> NewContactChoice:
     """The set of candidates with the highest total score, at most ``per_city`` per city.
 
@@ -240,17 +253,24 @@ def best_new_contacts(
     exactly in milliseconds; with three or more countries CP-SAT does. Among sets with the
     same total score, a fixed pseudo-random order of the city pairs (derived from their ids)
     decides, so the same input always gives the same set. ``always_cp_sat`` uses CP-SAT
-    on bipartite graphs too (tests and the benchmark compare both).
+    on bipartite graphs too (tests and the benchmark compare both). ``taken`` counts the
+    contacts some cities already have (a re-plan keeps them): their limit is lower.
     """
-    useful = [c for c in candidates if c.score_units > 0]
+    taken = taken or {}
+    limit = {
+        city: per_city - taken.get(city, 0) for c in candidates for city in (c.city_a, c.city_b)
+    }
+    useful = [
+        c for c in candidates if c.score_units > 0 and limit[c.city_a] > 0 and limit[c.city_b] > 0
+    ]
     if per_city <= 0 or not useful:
         return NewContactChoice((), "OPTIMAL", 0, 0.0)
-    weights = _weights(useful, per_city)
+    weights = _weights(useful, limit)
     started = time.perf_counter()
     if len({c.countries for c in useful}) == 1 and not always_cp_sat:
-        method, picked_flags = "min-cost flow", _best_by_flow(useful, weights, per_city)
+        method, picked_flags = "min-cost flow", _best_by_flow(useful, weights, limit)
     else:
-        method, picked_flags = "CP-SAT", _best_by_cp_sat(useful, weights, per_city)
+        method, picked_flags = "CP-SAT", _best_by_cp_sat(useful, weights, limit)
     picked = tuple(c for c, flag in zip(useful, picked_flags, strict=True) if flag)
     return NewContactChoice(
         pairs=picked,
@@ -261,7 +281,7 @@ def best_new_contacts(
     )
 
 
-def _weights(candidates: Sequence[Candidate], per_city: int) -> list[int]:
+def _weights(candidates: Sequence[Candidate], limit: Mapping[str, int]) -> list[int]:
     """Integer weights: the score, then a small deterministic tie-break per pair.
 
     weight = score_units * tie_unit + tie_break, with 0 <= tie_break < spread. At most
@@ -279,7 +299,7 @@ def _weights(candidates: Sequence[Candidate], per_city: int) -> list[int]:
     for c in candidates:
         degree[c.city_a] = degree.get(c.city_a, 0) + 1
         degree[c.city_b] = degree.get(c.city_b, 0) + 1
-    max_chosen = max(1, sum(min(per_city, d) for d in degree.values()) // 2)
+    max_chosen = max(1, sum(min(limit[city], d) for city, d in degree.items()) // 2)
     terms = max(len(candidates), len(degree) + 3)
     per_unit = (SCORE_UNIT + 1) * max_chosen  # weight of one pair per unit of spread
     spread = max(1, min(2**30, 2**50 // (max_chosen * per_unit), 2**61 // (terms * per_unit)))
@@ -292,11 +312,11 @@ def _weights(candidates: Sequence[Candidate], per_city: int) -> list[int]:
 
 
 def _best_by_flow(
-    candidates: Sequence[Candidate], weights: Sequence[int], per_city: int
+    candidates: Sequence[Candidate], weights: Sequence[int], limit: Mapping[str, int]
 ) -> list[bool]:
     """Exact maximum-weight b-matching on a bipartite graph as a min-cost flow:
-    source -> city of the first country (capacity per_city) -> city of the second country
-    (capacity 1, cost -weight) -> sink (capacity per_city), plus a free source -> sink arc
+    source -> city of the first country (capacity: its limit) -> city of the second country
+    (capacity 1, cost -weight) -> sink (capacity: its limit), plus a free source -> sink arc
     so that pairs that do not pay off are left out."""
     flow = min_cost_flow.SimpleMinCostFlow()
     source, sink = 0, 1
@@ -312,10 +332,10 @@ def _best_by_flow(
         pair_arcs.append(flow.add_arc_with_capacity_and_unit_cost(node[u], node[v], 1, -weight))
     for city in sorted(node):
         if city in left:
-            flow.add_arc_with_capacity_and_unit_cost(source, node[city], per_city, 0)
+            flow.add_arc_with_capacity_and_unit_cost(source, node[city], limit[city], 0)
         else:
-            flow.add_arc_with_capacity_and_unit_cost(node[city], sink, per_city, 0)
-    total = per_city * len(left)
+            flow.add_arc_with_capacity_and_unit_cost(node[city], sink, limit[city], 0)
+    total = sum(limit[city] for city in left)
     flow.add_arc_with_capacity_and_unit_cost(source, sink, total, 0)
     flow.set_node_supply(source, total)
     flow.set_node_supply(sink, -total)
@@ -328,7 +348,7 @@ def _best_by_flow(
 
 
 def _best_by_cp_sat(
-    candidates: Sequence[Candidate], weights: Sequence[int], per_city: int
+    candidates: Sequence[Candidate], weights: Sequence[int], limit: Mapping[str, int]
 ) -> list[bool]:
     """Exact maximum-weight b-matching on any graph with CP-SAT; status OPTIMAL required.
 
@@ -336,9 +356,7 @@ def _best_by_cp_sat(
     _pairs_that_can_be_best): for 400 cities that shrinks tens of thousands of pairs to a
     few hundred and the proof takes a fraction of a second instead of seconds or minutes.
     """
-    kept = [
-        i for i, keep in enumerate(_pairs_that_can_be_best(candidates, weights, per_city)) if keep
-    ]
+    kept = [i for i, keep in enumerate(_pairs_that_can_be_best(candidates, weights, limit)) if keep]
     model = cp_model.CpModel()
     chosen = {i: model.new_bool_var(f"{candidates[i].city_a}~{candidates[i].city_b}") for i in kept}
     contacts_of: dict[str, list[cp_model.IntVar]] = {}
@@ -346,8 +364,8 @@ def _best_by_cp_sat(
         contacts_of.setdefault(candidates[i].city_a, []).append(var)
         contacts_of.setdefault(candidates[i].city_b, []).append(var)
     for city in sorted(contacts_of):
-        if len(contacts_of[city]) > per_city:
-            model.add(sum(contacts_of[city]) <= per_city)
+        if len(contacts_of[city]) > limit[city]:
+            model.add(sum(contacts_of[city]) <= limit[city])
     model.maximize(sum(weights[i] * var for i, var in chosen.items()))
     solver = cp_model.CpSolver()
     # One worker: CP-SAT is then deterministic (the same model always gives the same
@@ -369,7 +387,7 @@ def _best_by_cp_sat(
 
 
 def _pairs_that_can_be_best(
-    candidates: Sequence[Candidate], weights: Sequence[int], per_city: int
+    candidates: Sequence[Candidate], weights: Sequence[int], limit: Mapping[str, int]
 ) -> list[bool]:
     """Which pairs can be part of a best set at all (an LP bound; never drops one that can).
 
@@ -377,10 +395,10 @@ def _pairs_that_can_be_best(
 
         weight(S) <= UB - sum of slack(e) over e in S,
         slack(e) = max(0, y_a + y_b - w_e),
-        UB = per_city * sum of y + sum over all pairs of max(0, w_e - y_a - y_b)
+        UB = sum of limit_c * y_c + sum over all pairs of max(0, w_e - y_a - y_b)
 
     (write each w_e as y_a + y_b + max(0, w_e - y_a - y_b) - slack(e) and use that no
-    city has more than per_city pairs). So a pair whose slack exceeds UB - LB, where LB
+    city c has more than limit_c pairs). So a pair whose slack exceeds UB - LB, where LB
     is the weight of some set within the limits, is in no set at least as good as that
     one, hence in no best set. Good prices are the LP relaxation's duals (GLOP); they are
     rounded up to integers and UB is recomputed in exact integer arithmetic, so the
@@ -396,7 +414,7 @@ def _pairs_that_can_be_best(
     for candidate, var in zip(candidates, share, strict=True):
         for city in (candidate.city_a, candidate.city_b):
             if city not in limits:
-                limits[city] = lp.Constraint(0.0, float(per_city))
+                limits[city] = lp.Constraint(0.0, float(limit[city]))
             limits[city].SetCoefficient(var, 1.0)
     objective = lp.Objective()
     for weight, var in zip(weights, share, strict=True):
@@ -406,7 +424,7 @@ def _pairs_that_can_be_best(
         return keep_all
 
     price = {city: max(0, math.ceil(limit.dual_value())) for city, limit in limits.items()}
-    upper = per_city * sum(price.values())
+    upper = sum(limit[city] * y for city, y in price.items())
     slack = []
     for candidate, weight in zip(candidates, weights, strict=True):
         both = price[candidate.city_a] + price[candidate.city_b]
@@ -420,7 +438,7 @@ def _pairs_that_can_be_best(
         range(len(candidates)), key=lambda i: (-share[i].solution_value(), -weights[i], i)
     ):
         a, b = candidates[i].city_a, candidates[i].city_b
-        if taken.get(a, 0) < per_city and taken.get(b, 0) < per_city:
+        if taken.get(a, 0) < limit[a] and taken.get(b, 0) < limit[b]:
             taken[a] = taken.get(a, 0) + 1
             taken[b] = taken.get(b, 0) + 1
             lower += weights[i]

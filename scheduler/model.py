@@ -327,6 +327,11 @@ class Schedule:
     objective: float  # attended weight, sum of w over attended sessions
     bound: float  # proven upper bound on the same quantity (any schedule, same meetings)
     solve_seconds: float
+    # a re-plan: published events that could not stay at their time, and why
+    displaced: Mapping[str, str] = field(default_factory=dict)
+    # a re-plan with --moves: the published events moved further, and the attended weight
+    # each move bought
+    extra_moves: Mapping[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:
@@ -341,6 +346,16 @@ class Schedule:
 
     def attendees_of(self, event_id: str) -> tuple[Attendance, ...]:
         return tuple(a for a in self.attendance if a.event_id == event_id)
+
+
+@dataclass(frozen=True)
+class PublishedPlan:
+    """What a re-plan keeps where it can: the published version's starts, rooms and
+    calendar entries (docs/workflow.md, "Re-planning")."""
+
+    starts: Mapping[str, datetime]  # event id -> UTC start
+    rooms: Mapping[str, int]  # event id -> room
+    entries: frozenset[tuple[str, str]]  # (participant id, event id) on their calendars
 
 
 @dataclass(frozen=True)

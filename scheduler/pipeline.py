@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scheduler.errors import UserError
-from scheduler.model import Conference, Matchmaking, Schedule
+from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule
 
 if TYPE_CHECKING:
     from scheduler.publish import Claim
+    from scheduler.replan import Published, Version
     from scheduler.solve import Progress
 
 
@@ -45,6 +46,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     folder: Path | None = None  # the published output folder; None when not written
     seconds: float = 0.0  # the whole run, wall clock
+    previous: Published | None = None  # the version a re-plan started from
+    version: Version | None = None  # what changed against it (a first run: everything)
 
 
 class ScheduleRejected(UserError):
@@ -84,13 +87,14 @@ def require_folder(folder: Path | str, what: str) -> Path:
     raise UserError(f"the {what} folder {folder} does not exist")
 
 
-def match(conference: Conference) -> Matchmaking:
-    """Which cities meet: partner meetings, new contacts and the match table."""
+def match(conference: Conference, keep: frozenset[tuple[str, str]] = frozenset()) -> Matchmaking:
+    """Which cities meet: partner meetings, new contacts and the match table; a re-plan
+    keeps the published new contacts (``keep``) that are still possible."""
     from scheduler.matchmaking import match as _match
     from scheduler.worker import keep_ctrl_c
 
     with keep_ctrl_c():
-        return _match(conference)
+        return _match(conference, keep)
 
 
 def solve(
@@ -101,8 +105,12 @@ def solve(
     seed: int = 0,
     deterministic: bool = False,
     progress: Callable[[Progress], None] | None = None,
+    published: PublishedPlan | None = None,
+    moves: int = 0,
 ) -> Schedule:
-    """Place every session and meeting and decide who attends (see docs/solver.md).
+    """Place every session and meeting and decide who attends (see docs/solver.md);
+    a re-plan keeps the ``published`` version where it can, moving at most ``moves``
+    kept events further when that raises the attended weight.
 
     Runs the solver in a child process so that Ctrl-C (KeyboardInterrupt) stops it for
     real; ``progress`` is called here, in this process, with each report of the solver.
@@ -116,6 +124,8 @@ def solve(
         seed=seed,
         deterministic=deterministic,
         progress=progress,
+        published=published,
+        moves=moves,
     )
 
 
@@ -155,30 +165,46 @@ def _publish(
     step: Callable[[str], None] | None = None,
 ) -> Path:
     from scheduler.check import check_written
+    from scheduler.check_replan import check_replan
     from scheduler.export import write_presentations
     from scheduler.export.tables import write_tables
+    from scheduler.replan import Published, cancellations, next_version, write_state
 
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
+    previous = result.previous or Published()
+    version = result.version or next_version(previous, conference, matchmaking, schedule)
+    cancels = cancellations(version, previous, conference)
+    sent = {(c.participant_id, c.event_id) for c in cancels}
+    messages = [
+        m
+        for m in version.messages
+        if m.method == "REQUEST" or (m.participant_id, m.event_id) in sent
+    ]
     # The published version: its files whose content is unchanged are carried over.
-    previous = claim.folder if claim.folder.is_dir() else None
+    reuse = previous.folder if previous.folder is not None else claim.folder
 
     def progress(what: str, done: int, total: int) -> None:
         if step is not None:
             step(f"  writing {what}: {done} of {total}")
 
     def write(temp: Path) -> None:
-        write_tables(conference, matchmaking, schedule, temp)
+        write_tables(conference, matchmaking, schedule, temp, version=version, messages=messages)
         write_presentations(
             conference,
             matchmaking,
             schedule,
             temp,
             stamp=stamp,
-            previous=previous,
+            sequences=version.sequences,
+            cancellations=cancels,
+            previous=reuse,
             progress=progress,
         )
+        write_state(temp, version, schedule, stamp)
         violations = check_written(conference, matchmaking, temp)
+        if previous.folder is not None:
+            violations += check_replan(conference, previous.folder, temp)
         if violations:
             raise ScheduleRejected(violations)
 
@@ -198,8 +224,15 @@ def run(
     progress: Callable[[Progress], None] | None = None,
     step: Callable[[str], None] | None = None,
     stamp: datetime | None = None,
+    previous: Path | None = None,
+    moves: int = 0,
 ) -> Result:
     """The whole pipeline: validate, match, solve, check, publish into ``out``.
+
+    With ``previous`` (a published outputs folder, often ``out`` itself) it re-plans: the
+    published version is kept where it still fits, and only what changed is sent again
+    (docs/workflow.md, "Re-planning"); ``moves`` published events may move further when
+    that raises the attended weight.
 
     Raises InputErrors (invalid inputs) or ScheduleRejected (a rule broken) without writing
     anything; ``out`` is replaced only when everything succeeded. ``step`` is told each
@@ -217,11 +250,17 @@ def run(
     # claimed before a long solve: a folder in the way, or another run writing into it,
     # is said now, not after it
     with claimed(out) as claim:
+        published = None
+        if previous is not None:
+            from scheduler.replan import read_published
+
+            published = read_published(Path(previous))
+            say(f"re-planning from version {published.version} in {previous}")
         say(
             f"{len(conference.cities)} cities, {len(conference.participants)} participants, "
             f"{len(conference.sessions)} sessions; matching cities ..."
         )
-        matchmaking = match(conference)
+        matchmaking = match(conference, published.new_contacts if published else frozenset())
         say(
             f"{len(matchmaking.meetings)} meetings to place; solving "
             f"(time limit {time_limit:g} s) ..."
@@ -233,21 +272,21 @@ def run(
             seed=seed,
             deterministic=deterministic,
             progress=progress,
+            published=published.plan() if published is not None else None,
+            moves=moves,
         )
         say("checking the schedule against every rule ...")
         violations = check(conference, matchmaking, schedule)
         if violations:
             raise ScheduleRejected(violations)
-        result = Result(conference, matchmaking, schedule, tuple(warnings))
+        from scheduler.replan import Published, next_version
+
+        version = next_version(published or Published(), conference, matchmaking, schedule)
+        result = Result(
+            conference, matchmaking, schedule, tuple(warnings), previous=published, version=version
+        )
         say(f"writing outputs to {claim.folder} ...")
         if stamp is None and deterministic:
             stamp = deterministic_stamp(conference)
         folder = _publish(result, claim, stamp, say)
-    return Result(
-        conference,
-        matchmaking,
-        schedule,
-        tuple(warnings),
-        folder=folder,
-        seconds=time.monotonic() - began,
-    )
+    return replace(result, folder=folder, seconds=time.monotonic() - began)

@@ -46,6 +46,22 @@ def read_report(folder: Path) -> dict[str, Any]:
     return _read_report(Path(folder))
 
 
+def read_changes(folder: Path) -> pd.DataFrame:
+    """changes.csv of a written run (a re-plan): who is affected by what, and why."""
+    from scheduler.export.tables import read_changes as _read_changes
+
+    _require_outputs(Path(folder))
+    return _read_changes(Path(folder))
+
+
+def read_outbox(folder: Path) -> pd.DataFrame:
+    """outbox.csv of a written run: the messages `scheduler send` delivers."""
+    from scheduler.export.tables import read_outbox as _read_outbox
+
+    _require_outputs(Path(folder))
+    return _read_outbox(Path(folder))
+
+
 def tables(result: Result) -> dict[str, pd.DataFrame]:
     """The tables of an in-memory run, exactly as `export` would write them."""
     from scheduler.export.tables import table_frames

@@ -5,7 +5,7 @@ time were up, so a run could not tell an interrupted solve from a finished one. 
 therefore runs in a child process; Ctrl-C reaches the parent as a normal
 KeyboardInterrupt, the child is ended and nothing is written.
 
-The parent sends one request (conference, matchmaking, options) over a pipe; the child
+The parent sends one request (conference, matchmaking, the solve options) over a pipe; the child
 answers with any number of ``("progress", Progress)`` messages and then one ``("done",
 Schedule)`` or ``("error", exception)``.
 
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler.errors import UserError
 
 if TYPE_CHECKING:
-    from scheduler.model import Conference, Matchmaking, Schedule
+    from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule
     from scheduler.solve import Progress
 
 
@@ -46,12 +46,22 @@ def solve_in_child(
     seed: int,
     deterministic: bool,
     progress: Callable[[Progress], None] | None = None,
+    published: PublishedPlan | None = None,
+    moves: int = 0,
 ) -> Schedule:
     """Solve in a fresh child process; ``progress`` is called here, in this process, with
-    each report of the solver. Ends the child on any exception here (Ctrl-C included)."""
+    each report of the solver. Ends the child on any exception here (Ctrl-C included).
+    The other arguments are those of `scheduler.solve.SolveOptions`."""
     child, requests, replies = start_child()
+    options = {
+        "time_limit": time_limit,
+        "seed": seed,
+        "deterministic": deterministic,
+        "published": published,
+        "moves": moves,
+    }
     try:
-        requests.send((conference, matchmaking, time_limit, seed, deterministic))
+        requests.send((conference, matchmaking, options))
         while True:
             if not replies.poll(0.2):
                 continue
@@ -144,11 +154,8 @@ def _solve(request: tuple[Any, ...], progress: Callable[[Progress], None]) -> Sc
     from scheduler.solve import SolveOptions
     from scheduler.solve import solve as solve_conference
 
-    conference, matchmaking, time_limit, seed, deterministic = request
-    options = SolveOptions(
-        time_limit=time_limit, seed=seed, deterministic=deterministic, progress=progress
-    )
-    return solve_conference(conference, matchmaking, options)
+    conference, matchmaking, options = request
+    return solve_conference(conference, matchmaking, SolveOptions(**options, progress=progress))
 
 
 # Linux's prctl option: the signal this process gets when its parent dies.

@@ -8,6 +8,10 @@ from pathlib import Path
 
 import pytest
 
+# One CP-SAT worker per solve: pytest-xdist already runs one test per core, and N workers
+# each with N solver threads would only fight for the cores (scheduler.solve.default_workers).
+os.environ.setdefault("SCHEDULER_WORKERS", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_INPUTS = ROOT / "inputs"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -220,10 +221,12 @@ def valid_tables() -> dict[str, Rows]:
     }
 
 
-def csv_text(rows: Rows, delimiter: str = ",") -> str:
+def csv_text(rows: Rows, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
     """Rows as CSV text; columns of the first row, in that order."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), delimiter=delimiter, lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=list(rows[0]), delimiter=delimiter, lineterminator="\n", quoting=quoting
+    )
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()
@@ -1148,14 +1151,21 @@ def test_bundled_sample_loads_without_errors() -> None:
     assert len(conference.partnerships) == 23
 
 
-def test_ids_differing_only_in_case_are_a_warning(tmp_path: Path) -> None:
+def test_ids_differing_only_in_case_are_an_error(tmp_path: Path) -> None:
+    """Anna and anna: calendars/Anna.ics and calendars/anna.ics are one file on Windows
+    and macOS (issue 11), so the second is refused, and only once (its references are
+    not reported again)."""
     tables = valid_tables()
     tables["cities"][2]["city_id"] = "OSN"
     tables["participants"][2]["city_id"] = "OSN"
     tables["partnerships"][1]["city_b"] = "OSN"
-    conference, warnings = load_conference(write_inputs(tmp_path, tables))
-    assert {"osn", "OSN"} <= set(conference.cities_by_id)
-    assert any("cities.csv, row 4" in w and "only in case" in w for w in warnings)
+    tables["participants"][3]["participant_id"] = "P1"  # p4, referenced nowhere
+    problems = problems_of(write_inputs(tmp_path, tables))
+    city = the_problem(problems, "cities.csv", 4, "city_id")
+    assert "'OSN' differs only in capitals from 'osn' in row 2" in city.message
+    person = the_problem(problems, "participants.csv", 5, "participant_id")
+    assert "'P1' differs only in capitals from 'p1' in row 2" in person.message
+    assert len(problems) == 2, "\n".join(map(str, problems))
 
 
 def test_regions_of_countries_without_holiday_regions(tmp_path: Path) -> None:
@@ -1188,3 +1198,728 @@ def test_header_only_partnerships_is_fine(tmp_path: Path) -> None:
     (tmp_path / "partnerships.csv").write_text("city_a;city_b\n", encoding="utf-8")
     conference, _ = load_conference(tmp_path)
     assert conference.partnerships == ()
+
+
+# --------------------------------------------------------------------------- hostile inputs
+# Issue 11: each case ends in a clear problem (file, row, column) before any solve, or
+# is accepted as it can be exported. The examples are those the issue names.
+
+HOSTILE_CELLS: list[tuple[str, Mutation, str, int, str, str]] = [
+    # (name, mutation, file, row, column, phrase)
+    (
+        "300-character participant id",
+        _set("participants", 0, participant_id="p" * 300),
+        "participants.csv",
+        2,
+        "participant_id",
+        "300 characters long: an id may have at most 64",
+    ),
+    (
+        "126-character city id",
+        _set("cities", 0, city_id="a" * 126),
+        "cities.csv",
+        2,
+        "city_id",
+        "at most 64",
+    ),
+    (
+        "index as city id",
+        _set("cities", 0, city_id="index"),
+        "cities.csv",
+        2,
+        "city_id",
+        "index.html",
+    ),
+    (
+        "INDEX as city id",
+        _set("cities", 0, city_id="INDEX"),
+        "cities.csv",
+        2,
+        "city_id",
+        "reserved",
+    ),
+    (
+        "Conference as participant id",
+        _set("participants", 0, participant_id="Conference"),
+        "participants.csv",
+        2,
+        "participant_id",
+        "conference.ics",
+    ),
+    (
+        "Anna and anna",
+        lambda tables: tables["participants"].extend(
+            [
+                dict(tables["participants"][0], participant_id="Anna", email="a@example.org"),
+                dict(tables["participants"][0], participant_id="anna", email="b@example.org"),
+            ]
+        ),
+        "participants.csv",
+        7,
+        "participant_id",
+        "differs only in capitals",
+    ),
+    ("CON", _set("cities", 0, city_id="CON"), "cities.csv", 2, "city_id", "device name on Windows"),
+    ("nul", _set("sessions", 0, session_id="nul"), "sessions.csv", 2, "session_id", "device name"),
+    (
+        "nul.txt",
+        _set("participants", 0, participant_id="nul.txt"),
+        "participants.csv",
+        2,
+        "participant_id",
+        "device name",
+    ),
+    ("lpt9", _set("cities", 0, city_id="lpt9"), "cities.csv", 2, "city_id", "device name"),
+    (
+        ".hidden",
+        _set("participants", 0, participant_id=".hidden"),
+        "participants.csv",
+        2,
+        "participant_id",
+        "must not start with '.'",
+    ),
+    ("-rf", _set("sessions", 0, session_id="-rf"), "sessions.csv", 2, "session_id", "with '-'"),
+    (
+        "..",
+        _set("cities", 0, city_id=".."),
+        "cities.csv",
+        2,
+        "city_id",
+        "'.' and '..' name folders",
+    ),
+    (".", _set("cities", 0, city_id="."), "cities.csv", 2, "city_id", "'.' and '..' name folders"),
+    ("trailing dot", _set("cities", 0, city_id="osn."), "cities.csv", 2, "city_id", "end with '.'"),
+    (
+        "line break in an id",
+        _set("participants", 0, participant_id="p\n1"),
+        "participants.csv",
+        2,
+        "participant_id",
+        "line break",
+    ),
+    (
+        "NUL in a name",
+        _set("participants", 0, name="Anna\x00Weiß"),
+        "participants.csv",
+        2,
+        "name",
+        "U+0000",
+    ),
+    (
+        "ESC in a title",
+        _set("sessions", 0, title_de="Digitale \x1b[31mStadt"),
+        "sessions.csv",
+        2,
+        "title_de",
+        "U+001B",
+    ),
+    ("DEL in a city name", _set("cities", 0, name="Osna\x7f"), "cities.csv", 2, "name", "U+007F"),
+    (
+        "C1 in a reason",
+        _set("unavailability", 0, reason="\x9b"),
+        "unavailability.csv",
+        2,
+        "reason",
+        "U+009B",
+    ),
+    (  # found by fuzzing: the city was kept, and ZoneInfo crashed on it
+        "NUL in a city's time zone",
+        _set("cities", 0, timezone="Europe/Berlin\x00"),
+        "cities.csv",
+        2,
+        "timezone",
+        "U+0000",
+    ),
+    (  # found by fuzzing: the backspace was echoed in a later message
+        "tab and backspace in the languages",
+        _set("participants", 0, languages="de\t\x08"),
+        "participants.csv",
+        2,
+        "languages",
+        "line break or tab",
+    ),
+    (
+        "130,000-character title",
+        _set("sessions", 0, title_tr="x" * 130_000),
+        "sessions.csv",
+        2,
+        "title_tr",
+        "130000 characters long: a title may have at most 300",
+    ),
+    (
+        "201-character name",
+        _set("participants", 0, name="N" * 201),
+        "participants.csv",
+        2,
+        "name",
+        "at most 200",
+    ),
+    (
+        "capacity 1e20",
+        _set("sessions", 0, capacity="100000000000000000000"),
+        "sessions.csv",
+        2,
+        "capacity",
+        "too large",
+    ),
+    (
+        "capacity 1e400 written as Excel does",
+        _set("sessions", 0, capacity="1" + "0" * 60 + ".0"),
+        "sessions.csv",
+        2,
+        "capacity",
+        "too large",
+    ),
+    (
+        "duration longer than a day",
+        _set("sessions", 0, duration_minutes="1500"),
+        "sessions.csv",
+        2,
+        "duration_minutes",
+        "longer than a day",
+    ),
+    (
+        "Arabic-Indic digits as a duration",
+        _set("sessions", 0, duration_minutes="٦٠"),
+        "sessions.csv",
+        2,
+        "duration_minutes",
+        "not a positive whole number",
+    ),
+    (
+        "full-width digits as a weight",
+        _set("preferences", 0, weight="３"),
+        "preferences.csv",
+        2,
+        "weight",
+        "0, 1, 2 or 3",
+    ),
+    ("since year 1", _set("partnerships", 0, since="1"), "partnerships.csv", 2, "since", "year"),
+    (
+        "weight 1e20",
+        _set("preferences", 0, weight="100000000000000000000"),
+        "preferences.csv",
+        2,
+        "weight",
+        "0, 1, 2 or 3",
+    ),
+    (
+        'e-mail with "',
+        _set("participants", 0, email='a"b@x.org'),
+        "participants.csv",
+        2,
+        "email",
+        "not a valid e-mail address",
+    ),
+    *[
+        (
+            f"e-mail with {char}",
+            _set("participants", 0, email=f"anna{char}x@example.org"),
+            "participants.csv",
+            2,
+            "email",
+            "not a valid e-mail address",
+        )
+        for char in (";", ",", "<", ">", "?", "%", "&", " ")
+    ],
+    (
+        "e-mail with a display name",
+        _set("participants", 0, email="Anna <anna@example.org>"),
+        "participants.csv",
+        2,
+        "email",
+        "not a valid e-mail address",
+    ),
+    *[
+        (
+            f"time zone {zone}",
+            _set("cities", 4, timezone=zone),
+            "cities.csv",
+            6,
+            "timezone",
+            "not a known IANA time zone",
+        )
+        for zone in ("localtime", "Factory", "posixrules", "posix/Europe/Vienna", "right/UTC")
+    ],
+    (
+        "old zone name Turkey",
+        _set("cities", 1, timezone="Turkey"),
+        "cities.csv",
+        3,
+        "timezone",
+        "current name Europe/Istanbul",
+    ),
+    (
+        "old zone name Asia/Istanbul",
+        _set("cities", 1, timezone="Asia/Istanbul"),
+        "cities.csv",
+        3,
+        "timezone",
+        "current name Europe/Istanbul",
+    ),
+    (
+        "zone in the wrong capitals",
+        _set("cities", 4, timezone="europe/vienna"),
+        "cities.csv",
+        6,
+        "timezone",
+        "did you mean Europe/Vienna",
+    ),
+    (
+        "unavailability in year 1",
+        _set("unavailability", 0, start="0001-01-01"),
+        "unavailability.csv",
+        2,
+        "start",
+        "1900 to 2100",
+    ),
+    (
+        "unavailability to the last day of 9999",
+        _set("unavailability", 0, end="9999-12-31"),
+        "unavailability.csv",
+        2,
+        "end",
+        "1900 to 2100",
+    ),
+    (
+        "fixed_start in year 1",
+        _set("sessions", 1, fixed_start="0001-01-01T00:00+05:00"),
+        "sessions.csv",
+        3,
+        "fixed_start",
+        "1900 to 2100",
+    ),
+    (
+        "meeting ids that read alike",
+        lambda tables: tables["cities"].extend(
+            [dict(tables["cities"][0], city_id=i, region="") for i in ("a", "b-c", "a-b", "c")]
+        ),
+        "cities.csv",
+        9,
+        "city_id",
+        "would both be called pm-a-b-c",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("mutation", "file", "row", "column", "phrase"),
+    [case[1:] for case in HOSTILE_CELLS],
+    ids=[case[0] for case in HOSTILE_CELLS],
+)
+def test_each_hostile_cell_is_refused(
+    tmp_path: Path, mutation: Mutation, file: str, row: int, column: str, phrase: str
+) -> None:
+    tables = valid_tables()
+    mutation(tables)
+    problems = problems_of(write_inputs(tmp_path, tables))
+    problem = the_problem(problems, file, row, column)
+    assert phrase in problem.message
+    assert not any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for p in problems for c in str(p))
+    assert all(len(str(p)) < 600 for p in problems)  # no cell of 130,000 characters echoed
+
+
+def test_a_refused_cell_is_reported_once(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["cities"][0]["city_id"] = "o" * 100
+    tables["sessions"][0]["capacity"] = "1\x002"
+    problems = problems_of(write_inputs(tmp_path, tables))
+    assert len([p for p in problems if p.file == "cities.csv"]) == 1
+    assert len([p for p in problems if p.column == "capacity"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("Anna\nWeiß", "Anna Weiß"),  # Excel's Alt+Enter
+        ("Anna\r\nWeiß", "Anna Weiß"),
+        ("Anna\rWeiß", "Anna Weiß"),  # a bare CR: it injected a VEVENT before
+        ("Anna \u2028 Weiß", "Anna Weiß"),
+        ("Anna\u2029Weiß", "Anna Weiß"),
+        ("Anna\t\tWeiß", "Anna Weiß"),
+        ("Anna\x85Weiß", "Anna Weiß"),
+    ],
+)
+def test_line_breaks_in_names_become_one_space_with_a_warning(
+    tmp_path: Path, cell: str, expected: str
+) -> None:
+    tables = valid_tables()
+    tables["participants"][0]["name"] = cell
+    tables["sessions"][0]["title_de"] = cell
+    tables["cities"][0]["name"] = cell
+    folder = write_inputs(tmp_path, tables)
+    for stem in ("participants", "sessions", "cities"):  # quoted, as spreadsheets write them
+        text = csv_text(tables[stem], quoting=csv.QUOTE_ALL)
+        (folder / f"{stem}.csv").write_text(text, encoding="utf-8", newline="")
+    conference, warnings = load_conference(folder)
+    assert conference.participants_by_id["p1"].name == expected
+    assert conference.sessions_by_id["s1"].titles["de"] == expected
+    assert conference.cities_by_id["osn"].name == expected
+    assert "participants.csv, row 2, column name: line breaks or tabs" in "\n".join(warnings)
+    assert "sessions.csv, row 2, column title_de:" in "\n".join(warnings)
+
+
+def test_line_breaks_in_xlsx_cells_are_folded_too(tmp_path: Path) -> None:
+    import openpyxl
+
+    tables = valid_tables()
+    tables["participants"][0]["name"] = "Anna\nWeiß"
+    write_inputs(tmp_path, tables)
+    (tmp_path / "participants.csv").unlink()
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    rows = tables["participants"]
+    sheet.append(list(rows[0]))
+    for row in rows:
+        sheet.append(list(row.values()))
+    workbook.save(tmp_path / "participants.xlsx")
+    conference, warnings = load_conference(tmp_path)
+    assert conference.participants_by_id["p1"].name == "Anna Weiß"
+    assert any(w.startswith("participants.xlsx, row 2, column name") for w in warnings)
+
+
+HOSTILE_TOML: list[tuple[str, str, str, str, str]] = [
+    # (name, replace this, with this, key, phrase); the row is the replaced line
+    (
+        "javascript: meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "javascript:alert(1)//{event_id}"',
+        "conference.meeting_url",
+        "not an http:// or https:// address",
+    ),
+    (
+        "data: meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "data:text/html,<b>x</b>"',
+        "conference.meeting_url",
+        "'<'",
+    ),
+    (
+        "CR LF in meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "https://meet.example.org/{event_id}\\r\\nATTENDEE:mailto:x@y.org"',
+        "conference.meeting_url",
+        "line break",
+    ),
+    (
+        "space in meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "https://meet.example.org/a b"',
+        "conference.meeting_url",
+        "' '",
+    ),
+    (
+        "bidi override in meeting URL",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "https://meet.example.org/\u202egro.live"',
+        "conference.meeting_url",
+        "'\\u202e'",
+    ),
+    (
+        "unknown placeholder",
+        'meeting_url = "https://meet.example.org/{event_id}"',
+        'meeting_url = "https://meet.example.org/{city}"',
+        "conference.meeting_url",
+        "only placeholder is {event_id}",
+    ),
+    (
+        "organiser e-mail with ;",
+        'email = "konferenz@example.org"',
+        'email = "konferenz;x@example.org"',
+        "conference.organizer.email",
+        "not a valid e-mail address",
+    ),
+    (
+        "localtime",
+        'timezone = "Europe/Berlin"',
+        'timezone = "localtime"',
+        "conference.timezone",
+        "not a known IANA time zone",
+    ),
+    (
+        "old zone name",
+        'timezone = "Europe/Berlin"',
+        'timezone = "Asia/Istanbul"',
+        "conference.timezone",
+        "Europe/Istanbul",
+    ),
+    (
+        "rot13",
+        "[[rules]]",
+        '[inputs]\nencoding = "rot13"\n[[rules]]',
+        "inputs.encoding",
+        "not a text encoding",
+    ),
+    (
+        "base64",
+        "[[rules]]",
+        '[inputs]\nencoding = "base64"\n[[rules]]',
+        "inputs.encoding",
+        "not a text encoding",
+    ),
+    (
+        "unicode_escape",
+        "[[rules]]",
+        '[inputs]\nencoding = "unicode_escape"\n[[rules]]',
+        "inputs.encoding",
+        "not the character set of a file",
+    ),
+    (
+        "max_events_per_day 1e20",
+        "max_events_per_day = 3",
+        "max_events_per_day = 1e20",
+        "calendar.max_events_per_day",
+        "at most 1440",
+    ),
+    (
+        "buffer_minutes 1e20",
+        "buffer_minutes = 15",
+        "buffer_minutes = 100000000000000000000",
+        "calendar.buffer_minutes",
+        "at most 1440",
+    ),
+    ("rooms 1e20", "rooms = 4", "rooms = 1e20", "resources.rooms", "at most 1000"),
+    (
+        "interpreters 1e20",
+        "interpreters = 2",
+        "interpreters = 1e20",
+        "resources.interpreters",
+        "at most",
+    ),
+    (
+        "contacts 1e20",
+        "new_contacts_per_city = 2",
+        "new_contacts_per_city = 1e20",
+        "matchmaking.new_contacts_per_city",
+        "at most",
+    ),
+    (
+        "meeting_minutes 1e20",
+        "meeting_minutes = 45",
+        "meeting_minutes = 1e20",
+        "matchmaking.meeting_minutes",
+        "at most 1440",
+    ),
+    (
+        "window in year 1",
+        "start = 2020-06-03",
+        "start = 0001-01-01",
+        "conference.start",
+        "1900 to 2100",
+    ),
+    ("window in 9999", "end = 2020-06-16", "end = 9999-12-31", "conference.end", "1900 to 2100"),
+    ("window of 400 days", "end = 2020-06-16", "end = 2021-07-07", "conference.end", "at most 366"),
+    (
+        "NUL in the conference name",
+        'name = "Testkonferenz"',
+        'name = "Test\\u0000konferenz"',
+        "conference.name",
+        "U+0000",
+    ),
+    (
+        "theme id CON",
+        'id = "youth"',
+        'id = "CON"',
+        "themes.id",
+        "device name",
+    ),
+    (
+        "theme id twice in other capitals",
+        'id = "youth"',
+        'id = "Digital"',
+        "themes.id",
+        "defined twice",
+    ),
+    (
+        "day_start with seconds",
+        'day_start = "09:00"',
+        "day_start = 09:00:30",
+        "calendar.day_start",
+        "HH:MM",
+    ),
+    (
+        "201-character theme name",
+        'de = "Jugendpartizipation"',
+        f'de = "{"J" * 201}"',
+        "themes.de",
+        "at most 200",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "phrase"),
+    [case[1:] for case in HOSTILE_TOML],
+    ids=[case[0] for case in HOSTILE_TOML],
+)
+def test_each_hostile_toml_value_is_refused(
+    tmp_path: Path, old: str, new: str, key: str, phrase: str
+) -> None:
+    assert old in CONFERENCE_TOML
+    toml = CONFERENCE_TOML.replace(old, new, 1)
+    problems = problems_of(write_inputs(tmp_path, toml=toml))
+    needle = "encoding = " if "[inputs]" in new else new.split("\n")[0]
+    line = _line_of(toml, needle, last=True)
+    assert phrase in the_problem(problems, "conference.toml", line, key).message
+
+
+def test_line_breaks_in_the_conference_name_are_folded(tmp_path: Path) -> None:
+    toml = CONFERENCE_TOML.replace('name = "Testkonferenz"', 'name = "Test\\rkonferenz\\n2020"')
+    conference, warnings = load_conference(write_inputs(tmp_path, toml=toml))
+    assert conference.name == "Test konferenz 2020"
+    line = _line_of(toml, "Test\\rkonferenz")
+    assert f"conference.toml, row {line}, column conference.name: line breaks" in warnings[0]
+
+
+def test_a_number_of_5000_digits_is_not_valid_toml(tmp_path: Path) -> None:
+    toml = CONFERENCE_TOML.replace("rooms = 4", "rooms = " + "9" * 5000)
+    problem = the_problem(
+        problems_of(write_inputs(tmp_path, toml=toml)), "conference.toml", None, None
+    )
+    assert "not valid TOML" in problem.message
+
+
+def test_accepted_zone_names(tmp_path: Path) -> None:
+    """Current zones, the zones zone.tab names for a country (Amsterdam, a link since
+    2022) and UTC are accepted."""
+    tables = valid_tables()
+    tables["cities"][4]["timezone"] = "Europe/Amsterdam"
+    tables["cities"][0]["timezone"] = "UTC"
+    conference, _ = load_conference(write_inputs(tmp_path, tables))
+    assert conference.cities_by_id["vie"].timezone == "Europe/Amsterdam"
+
+
+def test_plain_e_mail_addresses_still_pass(tmp_path: Path) -> None:
+    tables = valid_tables()
+    tables["participants"][0]["email"] = "anna.weiss+konf@stadt-osnabrueck.de"
+    tables["participants"][1]["email"] = "o'neil@example.org"
+    tables["participants"][2]["email"] = "deniz@belediye.bel.tr"
+    conference, _ = load_conference(write_inputs(tmp_path, tables))
+    assert conference.participants_by_id["p1"].email == "anna.weiss+konf@stadt-osnabrueck.de"
+
+
+# --------------------------------------------------------------------------- files that are not files
+
+
+def test_a_folder_in_place_of_a_file(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    (tmp_path / "sessions.csv").mkdir()
+    problem = the_problem(problems_of(tmp_path), "sessions.csv", None, None)
+    assert "sessions.csv is a folder, not a file" in problem.message
+
+
+def test_a_fifo_in_place_of_a_file_does_not_hang(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    for name in ("cities.csv", "conference.toml"):
+        (tmp_path / name).unlink()
+        os.mkfifo(tmp_path / name)
+    problems = problems_of(tmp_path)
+    assert "not a regular file" in the_problem(problems, "cities.csv", None, None).message
+    assert "not a regular file" in the_problem(problems, "conference.toml", None, None).message
+
+
+def test_a_dangling_link(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "participants.csv").unlink()
+    (tmp_path / "participants.csv").symlink_to(tmp_path / "gone.csv")
+    problem = the_problem(problems_of(tmp_path), "participants.csv", None, None)
+    assert "is a link to" in problem.message and "does not exist" in problem.message
+
+
+def test_a_file_that_cannot_be_read(tmp_path: Path) -> None:
+    """/proc/self/mem is a regular file that fails on read, even for root."""
+    if not Path("/proc/self/mem").exists():
+        pytest.skip("needs Linux /proc")
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    (tmp_path / "sessions.csv").symlink_to("/proc/self/mem")
+    problem = the_problem(problems_of(tmp_path), "sessions.csv", None, None)
+    assert "sessions.csv cannot be read" in problem.message
+
+
+def test_a_file_without_read_permission(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file; test_a_file_that_cannot_be_read covers the path")
+    write_inputs(tmp_path)
+    (tmp_path / "cities.csv").chmod(0)
+    problem = the_problem(problems_of(tmp_path), "cities.csv", None, None)
+    assert "permission denied" in problem.message
+
+
+def test_an_xlsx_that_is_not_a_zip(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    (tmp_path / "sessions.xlsx").write_text("session_id,theme\n", encoding="utf-8")
+    problem = the_problem(problems_of(tmp_path), "sessions.xlsx", None, None)
+    assert "not a zip archive" in problem.message
+
+
+@pytest.mark.parametrize(
+    ("encoding", "name"),
+    [("utf-16", "UTF-16"), ("utf-16-be", "UTF-16"), ("utf-32", "UTF-32"), ("utf-16-le", "UTF-16")],
+)
+def test_utf16_and_utf32_files_are_named_as_such(tmp_path: Path, encoding: str, name: str) -> None:
+    """With a byte-order mark (utf-16, utf-32) or without (utf-16-be, utf-16-le)."""
+    write_inputs(tmp_path)
+    (tmp_path / "cities.csv").write_bytes(csv_text(valid_tables()["cities"]).encode(encoding))
+    problem = the_problem(problems_of(tmp_path), "cities.csv", None, None)
+    assert f"saved as {name}" in problem.message and "CSV UTF-8" in problem.message
+
+
+def test_a_declared_utf16_encoding_reads_utf16(tmp_path: Path) -> None:
+    write_inputs(tmp_path, toml=CONFERENCE_TOML + '\n[inputs]\nencoding = "utf-16"\n')
+    for stem, rows in valid_tables().items():
+        (tmp_path / f"{stem}.csv").write_bytes(csv_text(rows).encode("utf-16"))
+    conference, _ = load_conference(tmp_path)
+    assert conference.cities_by_id["izm"].name == "İzmir"
+
+
+def test_header_and_rows_with_different_separators(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    rows = csv_text(valid_tables()["cities"]).splitlines()
+    text = rows[0] + "\n" + "\n".join(line.replace(",", ";") for line in rows[1:]) + "\n"
+    (tmp_path / "cities.csv").write_text(text, encoding="utf-8")
+    problem = the_problem(problems_of(tmp_path), "cities.csv", 2, None)
+    assert "separated by ';' but the header row by ','" in problem.message
+
+
+def test_a_workbook_that_unpacks_to_gigabytes(tmp_path: Path) -> None:
+    """A zip bomb in place of a workbook is refused before openpyxl unpacks it (the zip
+    is small; its directory says what it unpacks to, here 600 MB)."""
+    import struct
+    import zipfile
+
+    write_inputs(tmp_path)
+    (tmp_path / "sessions.csv").unlink()
+    with zipfile.ZipFile(tmp_path / "sessions.xlsx", "w") as small:
+        small.writestr("xl/worksheets/sheet1.xml", b"<x/>")
+    data = bytearray((tmp_path / "sessions.xlsx").read_bytes())
+    entry = data.index(b"PK\x01\x02")  # the central directory's entry: size at +24
+    data[entry + 24 : entry + 28] = struct.pack("<I", 600 * 2**20)
+    (tmp_path / "sessions.xlsx").write_bytes(bytes(data))
+    problem = the_problem(problems_of(tmp_path), "sessions.xlsx", None, None)
+    assert "unpacks to 600 MB" in problem.message
+
+
+def test_a_fifo_in_place_of_the_folder(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "inputs")
+    with pytest.raises(UserError, match="is not a folder"):
+        load_conference(tmp_path / "inputs")
+
+
+def test_hostile_column_names_are_shown_safely(tmp_path: Path) -> None:
+    """Column names come from the file too: an ESC sequence or 100,000 characters in a
+    header cell is shown escaped and short in warnings and problems."""
+    tables = valid_tables()
+    for row in tables["cities"]:
+        row["x" * 100_000] = ""
+    for row in tables["sessions"]:
+        row["\x1b[2J"] = ""
+    _, warnings = load_conference(write_inputs(tmp_path, tables))
+    assert len(warnings) == 2 and all(len(w) < 200 for w in warnings), warnings
+    assert "'\\x1b[2J'" in warnings[1] and "\x1b" not in "".join(warnings)
+    text = (tmp_path / "sessions.csv").read_text(encoding="utf-8").replace("\x1b[2J", "a\x1b", 1)
+    (tmp_path / "sessions.csv").write_text(text.replace("\n", ",a\x1b\n", 1), encoding="utf-8")
+    problem = the_problem(problems_of(tmp_path), "sessions.csv", 1, "'a\\x1b'")
+    assert "appears twice" in problem.message and "\x1b" not in str(problem)

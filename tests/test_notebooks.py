@@ -26,11 +26,31 @@ def fresh_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return inputs, outputs
 
 
-@pytest.mark.parametrize("name", ["review", "what_if"])
+@pytest.fixture(scope="module")
+def replanned(
+    fresh_run: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, Path]:
+    """The same conference with one room less, re-planned from the first run."""
+    import shutil
+
+    inputs, first = fresh_run
+    base = tmp_path_factory.mktemp("replanned")
+    changed, outputs = base / "inputs", base / "outputs"
+    shutil.copytree(inputs, changed)
+    shutil.copytree(first, outputs)
+    toml = changed / "conference.toml"
+    text = toml.read_text(encoding="utf-8")
+    rooms = int(text.split("rooms = ", 1)[1].split()[0])
+    toml.write_text(text.replace(f"rooms = {rooms}", f"rooms = {max(1, rooms - 1)}"), "utf-8")
+    pipeline.run(changed, outputs, time_limit=10, previous=outputs)
+    return changed, outputs
+
+
+@pytest.mark.parametrize("name", ["review", "what_if", "changes"])
 def test_notebook_runs_every_cell(
-    name: str, fresh_run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+    name: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    inputs, outputs = fresh_run
+    inputs, outputs = request.getfixturevalue("replanned" if name == "changes" else "fresh_run")
     # the kernel inherits this process's environment
     monkeypatch.setenv("SCHEDULER_INPUTS", str(inputs))
     monkeypatch.setenv("SCHEDULER_OUTPUTS", str(outputs))
@@ -50,7 +70,7 @@ def test_notebook_runs_every_cell(
     assert any("image/png" in o.get("data", {}) for o in shown), "no chart was drawn"
 
 
-@pytest.mark.parametrize("name", ["review", "what_if"])
+@pytest.mark.parametrize("name", ["review", "what_if", "changes"])
 def test_notebook_is_committed_without_outputs(name: str) -> None:
     notebook = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     nbformat.validate(notebook)

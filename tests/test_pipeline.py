@@ -161,7 +161,7 @@ def test_progress_in_a_log_is_a_plain_line_per_phase_not_per_report() -> None:
     line.progress(Progress("attendance", 15, 20, 65.0))
     line.end_line()
     assert log.getvalue().splitlines() == [
-        "  placement: attended weight 10, bound 20, gap 50.0%, 0:01",
+        "  placement: model objective 10 (its bound 20), 0:01",
         "  attendance: attended weight 15, bound 20, gap 25.0%, 1:05",
     ]
 
@@ -457,7 +457,8 @@ def test_the_solver_process_ends_when_the_request_pipe_closes(
     it would talk through has reached its end."""
     child, requests, replies = worker.start_child()
     try:
-        requests.send((published.conference, published.matchmaking, 60.0, 0, False))
+        options = {"time_limit": 60.0, "seed": 0, "deterministic": False}
+        requests.send((published.conference, published.matchmaking, options))
         assert replies.recv()[0] == "progress"  # at work
         requests.close()
         assert child.wait(timeout=10) == 0
@@ -476,7 +477,8 @@ def test_the_solver_process_says_nothing_when_nobody_listens(
     child, requests, replies = worker.start_child()
     try:
         replies.close()
-        requests.send((published.conference, published.matchmaking, 2.0, 0, False))
+        options = {"time_limit": 2.0, "seed": 0, "deterministic": False}
+        requests.send((published.conference, published.matchmaking, options))
         assert child.wait(timeout=60) == 0
     finally:
         if child.poll() is None:

@@ -3,11 +3,14 @@ problem and exit 2, never a traceback."""
 
 from __future__ import annotations
 
+import csv
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-from test_load import CONFERENCE_TOML, valid_tables, write_inputs
+import pytest
+from test_load import CONFERENCE_TOML, csv_text, valid_tables, write_inputs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,3 +100,71 @@ def test_a_time_limit_that_is_not_positive_is_a_usage_error(tmp_path: Path) -> N
         assert "not a positive number of seconds" in result.stderr
         assert "Traceback" not in result.stderr
         assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- hostile inputs (issue 11)
+
+
+def _broken_folder(tmp_path: Path, case: str) -> Path:
+    """An input folder broken in one of the ways of issue 11 that once gave a traceback,
+    a hang or a crash after the solve."""
+    folder = write_inputs(tmp_path / case)
+    toml = CONFERENCE_TOML
+    if case == "fifo":
+        (folder / "sessions.csv").unlink()
+        os.mkfifo(folder / "sessions.csv")
+    elif case == "directory":
+        (folder / "cities.csv").unlink()
+        (folder / "cities.csv").mkdir()
+    elif case == "rot13":
+        toml += '\n[inputs]\nencoding = "rot13"\n'
+    elif case == "1e20":
+        toml = toml.replace("max_events_per_day = 3", "max_events_per_day = 1e20")
+    elif case == "year 1":
+        toml = toml.replace("start = 2020-06-03", "start = 0001-01-01")
+    elif case == "utf-16":
+        text = (folder / "participants.csv").read_text(encoding="utf-8")
+        (folder / "participants.csv").write_bytes(text.encode("utf-16"))
+    elif case == "long id":
+        tables = valid_tables()
+        tables["participants"][0]["participant_id"] = "p" * 300
+        write_inputs(folder, tables)
+    (folder / "conference.toml").write_text(toml, encoding="utf-8")
+    return folder
+
+
+CASES = ("fifo", "directory", "rot13", "1e20", "year 1", "utf-16", "long id")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_inputs_end_in_exit_2_without_a_traceback(tmp_path: Path, case: str) -> None:
+    folder = _broken_folder(tmp_path, case)
+    for command in (["validate", str(folder)], ["run", str(folder), "--out", str(tmp_path / "o")]):
+        result = scheduler_cli(*command)
+        assert result.returncode == 2, (case, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert "problem(s) in the inputs" in result.stderr
+        assert not (tmp_path / "o").exists()
+
+
+def test_a_line_break_in_names_is_folded_and_the_run_publishes(tmp_path: Path) -> None:
+    """Excel's Alt+Enter and a bare CR in a participant's and the conference's name once
+    crashed the export after the solve (and a bare CR injected a VEVENT)."""
+    tables = valid_tables()
+    tables["participants"][0]["name"] = "Anna\r\nWeiß"
+    tables["participants"][2]["name"] = "Deniz\rYılmaz"
+    folder = write_inputs(tmp_path / "in", tables)
+    toml = CONFERENCE_TOML.replace('name = "Testkonferenz"', 'name = "Test\\rkonferenz"')
+    (folder / "conference.toml").write_text(toml, encoding="utf-8")
+    text = csv_text(tables["participants"], quoting=csv.QUOTE_ALL)  # as spreadsheets quote
+    (folder / "participants.csv").write_text(text, encoding="utf-8", newline="")
+    result = scheduler_cli(
+        "run", str(folder), "--out", str(tmp_path / "out"), "--time-limit", "5", "--deterministic"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "participants.csv, row 2, column name: line breaks" in result.stderr
+    feed = (tmp_path / "out" / "calendars" / "p1.ics").read_bytes()
+    assert b"X-WR-CALNAME:Test konferenz \xe2\x80\x93 Anna Wei\xc3\x9f\r\n" in feed
+    for path in (tmp_path / "out").rglob("*.ics"):
+        body = path.read_bytes().replace(b"\r\n", b"")
+        assert b"\r" not in body and b"\n" not in body and b"\x00" not in body, path

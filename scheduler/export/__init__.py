@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from scheduler.export.ical import Cancellation
     from scheduler.model import Conference, Matchmaking, Schedule
 
 MANIFEST = "manifest.json"
@@ -47,11 +48,15 @@ def write_presentations(
     folder: Path,
     *,
     stamp: datetime,
+    sequences: Mapping[str, int] | None = None,
+    cancellations: Iterable[Cancellation] = (),
     previous: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> None:
     """Write the calendars, invites and agendas of a schedule into ``folder``.
+
+    ``stamp``, ``sequences`` and ``cancellations`` are those of `write_calendars`.
 
     ``previous`` is the folder of the last published outputs (or None): its files whose
     content would not change are carried over, so a re-run of unchanged inputs renders
@@ -72,6 +77,8 @@ def write_presentations(
             schedule,
             folder,
             stamp=stamp,
+            sequences=sequences,
+            cancellations=cancellations,
             previous=previous,
             progress=progress,
         )
@@ -112,6 +119,8 @@ def write_presentations(
                 schedule,
                 folder,
                 stamp=stamp,
+                sequences=sequences,
+                cancellations=cancellations,
                 previous=previous,
                 progress=told,
             )

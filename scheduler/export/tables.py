@@ -14,9 +14,12 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from scheduler.replan import Message, Version
 
 from scheduler.model import (
     Conference,
@@ -42,6 +45,10 @@ SCHEDULE_COLUMNS = (
 ATTENDANCE_COLUMNS = ("event_id", "participant_id", "role")
 MATCHES_COLUMNS = ("city_a", "city_b", "kind", "score", "reasons", "event_id")
 UNSCHEDULED_COLUMNS = ("item_id", "kind", "reason")
+CHANGES_COLUMNS = ("participant_id", "event_id", "change", "old_start", "new_start", "reason")
+OUTBOX_COLUMNS = ("participant_id", "event_id", "method", "sequence", "file")
+CHANGES_FILE = "changes.csv"
+OUTBOX_FILE = "outbox.csv"
 
 TABLE_FILES = {
     "schedule": "schedule.csv",
@@ -213,6 +220,50 @@ def report(
     }
 
 
+def change_rows(version: Version) -> list[Row]:
+    """changes.csv: one row per participant and event whose calendar entry changed."""
+    return [
+        {
+            "participant_id": c.participant_id,
+            "event_id": c.event_id,
+            "change": c.change,
+            "old_start": utc_text(c.old_start) if c.old_start else "",
+            "new_start": utc_text(c.new_start) if c.new_start else "",
+            "reason": c.reason,
+        }
+        for c in version.changes
+    ]
+
+
+def outbox_rows(messages: Sequence[Message]) -> list[Row]:
+    """outbox.csv: one row per message to send (a first run: every invitation)."""
+    return [
+        {
+            "participant_id": m.participant_id,
+            "event_id": m.event_id,
+            "method": m.method,
+            "sequence": str(m.sequence),
+            "file": m.file,
+        }
+        for m in messages
+    ]
+
+
+def version_report(version: Version, schedule: Schedule) -> dict[str, Any]:
+    """report.json's keys about the version and what changed against the previous one."""
+    return {
+        "version": version.number,
+        "events_moved": version.events_moved,
+        "events_cancelled": version.events_cancelled,
+        "events_added": version.events_added,
+        "participants_affected": version.participants_affected,
+        "attended_weight_before": _number(version.attended_weight_before),
+        "attended_weight_after": _number(schedule.objective),
+        # beyond the contract: what each event moved by --moves bought
+        "extra_moves": {eid: _number(gain) for eid, gain in sorted(schedule.extra_moves.items())},
+    }
+
+
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Give a table's text columns their types: UTC instants, booleans, numbers."""
     frame = frame.reindex(columns=list(TABLE_COLUMNS[name])).fillna("")
@@ -251,6 +302,21 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return {name: _typed(name, read_csv(Path(folder) / file)) for name, file in TABLE_FILES.items()}
 
 
+def read_changes(folder: Path) -> pd.DataFrame:
+    """changes.csv of a written run, starts as UTC instants (NaT where there is none)."""
+    frame = read_csv(Path(folder) / CHANGES_FILE).reindex(columns=list(CHANGES_COLUMNS))
+    for column in ("old_start", "new_start"):
+        frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
+    return frame
+
+
+def read_outbox(folder: Path) -> pd.DataFrame:
+    """outbox.csv of a written run: the messages to send."""
+    frame = read_csv(Path(folder) / OUTBOX_FILE).reindex(columns=list(OUTBOX_COLUMNS))
+    frame["sequence"] = frame["sequence"].astype(int)
+    return frame
+
+
 def read_report(folder: Path) -> dict[str, Any]:
     """report.json of a written run."""
     return json.loads((Path(folder) / REPORT_FILE).read_text(encoding="utf-8"))
@@ -274,14 +340,26 @@ def write_tables(
     schedule: Schedule,
     folder: Path,
     *,
+    version: Version | None = None,
+    messages: Sequence[Message] | None = None,
     violations: Sequence[str] = (),
 ) -> None:
-    """Write schedule.csv, attendance.csv, matches.csv, unscheduled.csv and report.json."""
+    """Write schedule.csv, attendance.csv, matches.csv, unscheduled.csv, changes.csv,
+    outbox.csv (``messages``: those of ``version`` that are written) and report.json.
+    Without ``version`` the run is a first one: every invitation is new."""
+    if version is None:
+        from scheduler.replan import Published, next_version
+
+        version = next_version(Published(), conference, matchmaking, schedule)
+    if messages is None:
+        messages = version.messages
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, rows in table_rows(conference, matchmaking, schedule).items():
         write_csv(folder / TABLE_FILES[name], TABLE_COLUMNS[name], rows)
-    text = json.dumps(
-        report(conference, matchmaking, schedule, violations), ensure_ascii=False, indent=2
-    )
+    write_csv(folder / CHANGES_FILE, CHANGES_COLUMNS, change_rows(version))
+    write_csv(folder / OUTBOX_FILE, OUTBOX_COLUMNS, outbox_rows(messages))
+    summary = report(conference, matchmaking, schedule, violations)
+    summary.update(version_report(version, schedule))
+    text = json.dumps(summary, ensure_ascii=False, indent=2)
     (folder / REPORT_FILE).write_text(text + "\n", encoding="utf-8")

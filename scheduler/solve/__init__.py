@@ -8,6 +8,7 @@ improve       phase 1: local search on the real attended weight
 rearrange     phase 1: CP-SAT moves several events at once when the local search is stuck
 attendance    phase 2: who attends (exact per person and day, capacities repaired,
               CP-SAT polish and the fairness stage when capacities bind)
+keep          a re-plan: the published events that stay where they were
 bound         a proven upper bound on the attended weight for any schedule
 reasons       why an event was left out, in words
 assemble      rooms, attendance rows, the Schedule
@@ -16,13 +17,12 @@ assemble      rooms, attendance rows, the Schedule
 from __future__ import annotations
 
 import os
-import time as clock
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
-from scheduler.model import Conference, Matchmaking, Schedule
+from scheduler.model import Conference, Matchmaking, PublishedPlan, Schedule
 from scheduler.solve.assemble import build_schedule
 from scheduler.solve.attendance import (
     PersonDay,
@@ -33,8 +33,11 @@ from scheduler.solve.attendance import (
 )
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound
+from scheduler.solve.budget import REPORT_EVERY, Budget
 from scheduler.solve.events import PlannedEvent, plan_events, wanted
+from scheduler.solve.greedy import GreedyPlacer
 from scheduler.solve.improve import LocalSearch
+from scheduler.solve.keep import Kept, best_extra_move, keep_published
 from scheduler.solve.placement import PlacementModel, PlacementResult
 from scheduler.solve.rearrange import Rearranger
 
@@ -53,13 +56,28 @@ class Progress:
         return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.objective) / self.bound)
 
 
+def default_workers() -> int:
+    """CP-SAT workers: the cores this process may use (``os.sched_getaffinity`` where the
+    system has it), or ``SCHEDULER_WORKERS`` when set (the test suite sets 1: pytest-xdist
+    already runs one test per core)."""
+    named = os.environ.get("SCHEDULER_WORKERS", "")
+    if named.isdigit() and int(named) > 0:
+        return int(named)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     time_limit: float = 120.0  # seconds, whole solve
     seed: int = 0
     deterministic: bool = False  # identical outputs for identical inputs and seed
-    workers: int = max(1, os.cpu_count() or 1)
+    workers: int = field(default_factory=default_workers)
     progress: Callable[[Progress], None] | None = None
+    # a re-plan: the published version, kept wherever it still fits (solve/keep.py),
+    # and how many kept events may move further when that raises the attended weight
+    published: PublishedPlan | None = None
+    moves: int = 0
 
 
 # the phase-1 model offers at most about this many (event, start) pairs; beyond it the
@@ -68,15 +86,6 @@ MAX_START_CHOICES = 10_000
 MAX_GREEDY_START_CHOICES = 200_000  # the same for the greedy placement and local search
 # phase 2 runs CP-SAT over (participant, session) pairs only up to this many
 MAX_ATTENDANCE_PAIRS = 250_000
-# share of the time limit for placement (greedy, CP-SAT, local search); the rest is for
-# attendance (its CP-SAT polish runs only when capacities bind)
-PLACEMENT_SHARE = 0.85
-REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
-DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode (no clock)
-REARRANGE_SECONDS = 10.0  # CP-SAT time for one rearrangement (rearrange.py)
-# in deterministic mode, the rearrangements' CP-SAT work (deterministic time) is at most
-# this share of the time limit
-DETERMINISTIC_REARRANGE_SHARE = 0.4
 
 
 @dataclass
@@ -87,7 +96,8 @@ class _Outcome:
     plan: dict[tuple[str, date], list[str]]
     objective: int
     bound: int
-    rank: tuple[int, int, int, int]  # partner meetings, new contacts, sessions, weight
+    # partner meetings, new contacts, sessions, published entries kept, weight
+    rank: tuple[int, int, int, int, int]
     days: list[PersonDay]
     host_by_city: dict[str, int]
 
@@ -101,22 +111,66 @@ def _step_minutes(grid: TimeGrid, placeable: list[PlannedEvent], most: int) -> i
     return step
 
 
+# a re-plan with --moves tries this many candidate moves (the estimate's best) per move
+EXTRA_MOVE_CANDIDATES = 8
+
+
+def _extra_moves(
+    options: SolveOptions,
+    kept: Kept,
+    best: _Outcome,
+    placer: GreedyPlacer,
+    attend: Callable[[PlacementResult], _Outcome],
+) -> tuple[_Outcome, dict[str, float]]:
+    """``--moves N``: up to N kept events move, one at a time, each to where it raises the
+    attended weight most (phase 2 measures it); the schedule then, and what each move
+    bought."""
+    bought: dict[str, float] = {}
+    if options.moves <= 0 or not kept.kept:
+        return best, bought
+    for eid, cell in sorted(best.starts.items()):
+        placer.put(eid, cell)
+    for _ in range(options.moves):
+        # the move that buys most; among equals the one that keeps most calendar entries
+        found: tuple[tuple[float, int], str, _Outcome] | None = None
+        for eid, cell in best_extra_move(placer, kept, best.starts, set(bought))[
+            :EXTRA_MOVE_CANDIDATES
+        ]:
+            trial = attend(PlacementResult({**best.starts, eid: cell}, 0.0))
+            worth = (trial.objective - best.objective, trial.rank[3])
+            if (
+                trial.rank[:3] >= best.rank[:3]
+                and worth[0] > 0
+                and (found is None or worth > found[0])
+            ):
+                found = (worth, eid, trial)
+        if found is None:
+            break
+        (gain, _kept_entries), eid, trial = found
+        placer.take(eid)
+        placer.put(eid, trial.starts[eid])
+        kept.displaced[eid] = f"moved to raise the attended weight by {gain:g} (--moves)"
+        bought[eid] = gain
+        best = trial
+    return best, bought
+
+
 def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOptions) -> Schedule:
     """Place every session and meeting of the conference; see docs/solver.md."""
-    started = clock.monotonic()
-
-    def elapsed() -> float:
-        return clock.monotonic() - started
+    budget = Budget(options.time_limit, options.deterministic)
 
     def report(phase: str, objective: float, bound: float) -> None:
         if options.progress is not None:
-            options.progress(Progress(phase, float(objective), float(bound), elapsed()))
+            options.progress(Progress(phase, float(objective), float(bound), budget.elapsed()))
 
     grid = TimeGrid(conference)
     people = conference.participants_by_id
     planned = plan_events(conference, matchmaking, grid)
     events = {e.id: e for e in planned}
     placeable = [e for e in planned if e.problem is None]
+    published = options.published or PublishedPlan({}, {}, frozenset())
+    kept = keep_published(conference, grid, placeable, published)
+    keep_attendance = frozenset((pid, eid) for pid, eid in published.entries if eid in kept.kept)
     wants = wanted(conference)
     wanted_by_city: dict[str, int] = defaultdict(int)
     for session in conference.sessions:
@@ -140,8 +194,14 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     placeable_sessions = [e for e in placeable if e.is_session]
     bounds: dict[tuple[str, ...], int] = {}
 
+    def staying(starts: dict[str, int]) -> frozenset[tuple[str, str]]:
+        """The published entries of events still at their published start."""
+        return frozenset(e for e in keep_attendance if starts.get(e[1]) == kept.kept[e[1]])
+
     def attend(result: PlacementResult) -> _Outcome:
-        days, host_weight = person_days(conference, grid, events, result.starts, wants)
+        days, host_weight = person_days(
+            conference, grid, events, result.starts, wants, staying(result.starts)
+        )
         host_by_city: dict[str, int] = defaultdict(int)
         for eid in result.starts:
             event = events[eid]
@@ -168,9 +228,15 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             kinds.count("partner_meeting"),
             kinds.count("new_contact_meeting"),
             len(sessions),
+            kept_entries(result.starts, plan),
             objective,
         )
         return _Outcome(dict(result.starts), plan, objective, bound, rank, days, host_by_city)
+
+    def kept_entries(starts: dict[str, int], plan: dict[tuple[str, date], list[str]]) -> int:
+        """How many entries of the published calendars a plan keeps (0 in a first run)."""
+        keep = staying(starts)
+        return sum(1 for (pid, _), sids in plan.items() for sid in sids if (pid, sid) in keep)
 
     best: _Outcome | None = None
 
@@ -189,15 +255,15 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
 
     # phase 1: a greedy placement at once, CP-SAT when the greedy leaves events out,
     # then local search on the real attended weight
-    placement_deadline = started + options.time_limit * PLACEMENT_SHARE
     greedy_step = _step_minutes(grid, placeable, MAX_GREEDY_START_CHOICES)
     placer = model.placer(wants, greedy_step)
     consider(placer.run())
-    consider(placer.improve(None if options.deterministic else placement_deadline))
+    consider(placer.improve(budget.greedy_deadline()))
     assert best is not None
-    if len(best.starts) < len(placeable) and clock.monotonic() < placement_deadline - 1:
+    cp_sat_seconds = budget.placement_cp_sat()
+    if len(best.starts) < len(placeable) and cp_sat_seconds is not None:
         second = model.solve(
-            seconds=max(0.5, 0.5 * (placement_deadline - clock.monotonic())),
+            seconds=cp_sat_seconds,
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
@@ -211,41 +277,37 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
                 placer = model.placer(wants, greedy_step)
                 for eid, cell in sorted(best.starts.items()):
                     placer.put(eid, cell)
-    if best.objective < best.bound and (
-        options.deterministic or clock.monotonic() < placement_deadline
-    ):
+    if best.objective < best.bound and budget.local_search():
         search = LocalSearch(conference, placer, wants, options.seed)
-        last_report = [clock.monotonic()]
+        last_report = [budget.elapsed()]
 
         def after_pass() -> None:
             # a complete schedule now and then, for progress (it costs a phase 2); not in
             # deterministic mode, where what is kept must not depend on the clock
-            if options.deterministic or clock.monotonic() - last_report[0] < REPORT_EVERY:
+            if options.deterministic or budget.elapsed() - last_report[0] < REPORT_EVERY:
                 return
             consider(dict(placer.placed))
-            last_report[0] = clock.monotonic()
+            last_report[0] = budget.elapsed()
 
         rearranger = Rearranger(search, options.seed)
-        rearrange_work = options.time_limit * DETERMINISTIC_REARRANGE_SHARE
 
         def rearrange() -> bool:
-            # without the clock, CP-SAT's own measure of work (about a second per unit)
-            if options.deterministic:
-                left = rearrange_work - rearranger.work
-            else:
-                left = placement_deadline - clock.monotonic()
-            seconds = min(REARRANGE_SECONDS, left)
-            if seconds < 0.5:
+            seconds = budget.rearrangement(rearranger.work)
+            if seconds is None:
                 return False
             return rearranger.step(seconds, options.workers, options.seed, options.deterministic)
 
         starts = search.run(
-            deadline=placement_deadline,
-            max_passes=DETERMINISTIC_PASSES if options.deterministic else None,
+            deadline=budget.placement_deadline,
+            max_passes=budget.local_search_passes(),
             notify=after_pass,
             rearrange=rearrange,
         )
         consider(starts)
+
+    best, extra_moves = _extra_moves(options, kept, best, model.placer(wants, greedy_step), attend)
+    if extra_moves:
+        report("schedule", best.objective, best.bound)
 
     # phase 2 polish: exact capacities and the fairness stage, when small enough
     days = best.days
@@ -257,9 +319,9 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
     capacity_binding = any(
         (seats := events[sid].seats) is not None and n > seats for sid, n in demand.items()
     )
-    time_left = options.time_limit - elapsed()
+    polish_seconds = budget.attendance()
     host_total = sum(best.host_by_city.values())
-    if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and time_left > 1.0:
+    if capacity_binding and pairs <= MAX_ATTENDANCE_PAIRS and polish_seconds is not None:
         polished = improve_with_cp_sat(
             conference,
             events,
@@ -267,7 +329,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             best.plan,
             best.host_by_city,
             dict(wanted_by_city),
-            seconds=time_left - 0.5,
+            seconds=polish_seconds,
             workers=options.workers,
             seed=options.seed,
             deterministic=options.deterministic,
@@ -278,7 +340,8 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             ),
         )
         weight = sum(best.host_by_city.values()) + plan_weight(days, polished)
-        if weight >= best.objective:
+        entries = kept_entries(best.starts, polished), kept_entries(best.starts, best.plan)
+        if (entries[0], weight) >= (entries[1], best.objective):
             best.plan = polished
             best.objective = weight
     report("done", best.objective, best.bound)
@@ -291,7 +354,10 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
         best.plan,
         objective=best.objective,
         bound=best.bound,
-        seconds=elapsed(),
+        seconds=budget.elapsed(),
+        rooms={eid: published.rooms[eid] for eid in kept.kept if eid in published.rooms},
+        displaced=kept.displaced,
+        extra_moves=extra_moves,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Literal
 
@@ -20,25 +21,30 @@ from scheduler.solve.reasons import why_left_out
 
 
 def assign_rooms(
-    starts: dict[str, int], events: dict[str, PlannedEvent], grid: TimeGrid
+    starts: dict[str, int],
+    events: dict[str, PlannedEvent],
+    grid: TimeGrid,
+    preferred: Mapping[str, int] | None = None,
 ) -> dict[str, int]:
     """Rooms 1..n so that events in one room never overlap: by start time, each event takes
-    the lowest-numbered room free at its start (interval graph colouring, which needs no
-    more rooms than events overlapping at one moment — the cumulative rule bounds that)."""
+    its preferred room (a re-plan: the published one) when that is free at its start, else
+    the lowest-numbered free room. This is interval graph colouring, where any free room
+    will do: no more events overlap at one moment than there are rooms (the cumulative
+    rule), so a room up to that number is always free."""
+    preferred = preferred or {}
     order = sorted(starts, key=lambda eid: (starts[eid], eid))
-    free_rooms: list[int] = []
-    busy: list[tuple[int, int]] = []  # (end in minutes, room)
-    next_room = 1
+    busy: list[tuple[int, int]] = []  # (end in minutes, room), a heap
     rooms: dict[str, int] = {}
     for eid in order:
         begin = starts[eid] * grid.grid
         while busy and busy[0][0] <= begin:
-            heapq.heappush(free_rooms, heapq.heappop(busy)[1])
-        if free_rooms:
-            room = heapq.heappop(free_rooms)
+            heapq.heappop(busy)
+        taken = {room for _end, room in busy}
+        wish = preferred.get(eid)
+        if wish is not None and wish not in taken and wish <= grid.conference.resources.rooms:
+            room = wish
         else:
-            room = next_room
-            next_room += 1
+            room = next(r for r in range(1, len(taken) + 2) if r not in taken)
         rooms[eid] = room
         heapq.heappush(busy, (begin + events[eid].duration, room))
     return rooms
@@ -54,8 +60,13 @@ def build_schedule(
     objective: int,
     bound: int,
     seconds: float,
+    rooms: Mapping[str, int] | None = None,
+    displaced: Mapping[str, str] | None = None,
+    extra_moves: Mapping[str, float] | None = None,
 ) -> Schedule:
-    rooms = assign_rooms(starts, events, grid)
+    """The Schedule of a placement and plan; ``rooms`` are the rooms to keep where free
+    (a re-plan), ``displaced`` why published events had to move."""
+    rooms = assign_rooms(starts, events, grid, rooms)
     scheduled = []
     rows: list[Attendance] = []
     for eid, cell in starts.items():
@@ -99,4 +110,6 @@ def build_schedule(
         objective=float(objective),
         bound=float(bound),
         solve_seconds=seconds,
+        displaced=dict(displaced or {}),
+        extra_moves=dict(extra_moves or {}),
     )

@@ -26,6 +26,10 @@ from scheduler.solve.availability import TimeGrid
 from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
 
+# More than any day's attended weight (weights are at most 3, a day holds few events): a
+# re-plan drops an entry someone already has only when it cannot stay.
+KEEP_BONUS = 1000
+
 
 @dataclass(frozen=True)
 class Option:
@@ -35,6 +39,13 @@ class Option:
     start: int
     end: int
     weight: int
+    kept: bool = False  # on this person's published calendar, at the same time (re-plan)
+
+    @property
+    def gain(self) -> int:
+        """What the day's plan earns by it: its weight, and far more when it was already on
+        the person's calendar, so that a re-plan keeps every entry that still fits."""
+        return self.weight + (KEEP_BONUS if self.kept else 0)
 
 
 @dataclass
@@ -60,8 +71,10 @@ def person_days(
     events: dict[str, PlannedEvent],
     starts: dict[str, int],
     wanted: dict[str, list[tuple[str, int]]],
+    keep: frozenset[tuple[str, str]] = frozenset(),
 ) -> tuple[list[PersonDay], int]:
-    """Every participant-day with options, and the weight hosts bring to their own sessions."""
+    """Every participant-day with options, and the weight hosts bring to their own sessions.
+    ``keep`` holds the (participant, session) pairs a re-plan should keep (see Option.kept)."""
     rules = conference.calendar
     buffer = rules.buffer_minutes
     people = conference.participants_by_id
@@ -89,7 +102,9 @@ def person_days(
             if any(b < end + buffer and begin < e + buffer for b, e in fixed.get(pid, ())):
                 continue
             zone = ZoneInfo(conference.city_of(person).timezone)
-            options[(pid, grid.local_date(cell, zone))].append(Option(eid, begin, end, w))
+            options[(pid, grid.local_date(cell, zone))].append(
+                Option(eid, begin, end, w, (pid, eid) in keep)
+            )
     fixed_per_day: dict[tuple[str, date], int] = defaultdict(int)
     for pid, spans in fixed.items():
         if pid not in people:
@@ -122,7 +137,7 @@ def best_day(
     take = [[False] * (cap + 1) for _ in range(n + 1)]
     previous = [bisect.bisect_right(ends, o.start) for o in opts]
     for i, option in enumerate(opts, start=1):
-        gain = option.weight if price is None else price(option)
+        gain = option.gain if price is None else price(option)
         row, before = value[i], value[i - 1]
         compatible = value[previous[i - 1]]
         for k in range(cap + 1):
@@ -155,6 +170,7 @@ def assign(
     banned: dict[tuple[str, date], set[str]] = defaultdict(set)
     plan: dict[tuple[str, date], list[str]] = {}
     weight_of = {(d.participant, o.session): o.weight for d in days for o in d.options}
+    gain_of = {(d.participant, o.session): o.gain for d in days for o in d.options}
     by_key = {(d.participant, d.day): d for d in days}
     for d in days:
         plan[(d.participant, d.day)] = best_day(d, buffer, set())[1]
@@ -205,7 +221,7 @@ def assign(
     seated: dict[str, list[tuple[int, tuple[str, date]]]] = defaultdict(list)
     for key, chosen in plan.items():
         for sid in chosen:
-            seated[sid].append((weight_of[(key[0], sid)], key))
+            seated[sid].append((gain_of[(key[0], sid)], key))
     for sid, rows in sorted(seated.items()):
         if sid in seats and len(rows) > seats[sid]:
             rows.sort(key=lambda r: (-r[0], r[1]))
@@ -235,6 +251,7 @@ def improve_with_cp_sat(
     per_session: dict[str, list[cp_model.IntVar]] = defaultdict(list)
     by_city: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
     total_terms = []
+    kept_terms = []
     for d in days:
         lits = []
         for o in d.options:
@@ -243,6 +260,8 @@ def improve_with_cp_sat(
             per_session[o.session].append(lit)
             by_city[d.city].append((o.weight, lit))
             total_terms.append((o.weight, lit))
+            if o.kept:
+                kept_terms.append(lit)
             lits.append((o, lit))
         if len(lits) > d.room_left:
             model.add(sum(lit for _, lit in lits) <= d.room_left)
@@ -261,12 +280,14 @@ def improve_with_cp_sat(
     for (pid, day, sid), lit in chosen.items():
         model.add_hint(lit, sid in plan.get((pid, day), ()))
     total = sum(w * lit for w, lit in total_terms)
-    model.maximize(total)
+    kept = sum(kept_terms)
+    # a re-plan keeps what people already have first (as Option.gain does)
+    model.maximize(total + KEEP_BONUS * kept)
 
     class Reporter(cp_model.CpSolverSolutionCallback):
         def on_solution_callback(self) -> None:
             if notify is not None:
-                notify(self.objective_value)
+                notify(self.value(total))
 
     def run(share: float, report: bool = True) -> cp_model.CpSolver | None:
         solver = new_solver(
@@ -293,7 +314,7 @@ def improve_with_cp_sat(
                 city, 0
             )
             model.add(worst * wanted_by_city[city] <= scale * attended)
-        model.add(total >= best)
+        model.add(total + KEEP_BONUS * kept >= best)
         model.clear_hints()
         for key, lit in chosen.items():
             model.add_hint(lit, values[key])
