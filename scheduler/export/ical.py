@@ -44,6 +44,7 @@ from icalendar import (
     vCalAddress,
     vRecur,
     vText,
+    vUnknown,
 )
 
 from scheduler.export import (
@@ -355,7 +356,7 @@ class _Writer:
             self.heads[method] = b"".join(_lines(cal)[:-1])
         named = b""
         if name and zone:
-            named = _text_line("X-WR-CALNAME", name) + _text_line("X-WR-TIMEZONE", zone)
+            named = _unknown_line("X-WR-CALNAME", name) + _unknown_line("X-WR-TIMEZONE", zone)
         return self.heads[method] + named + (self._timezone(zone) if zone else b"")
 
     def _invite_head(self, method: str, zone: str) -> bytes:
@@ -535,6 +536,12 @@ def _text_line(name: str, text: str, *, newlines: bool = False) -> bytes:
     become ``\\n`` when ``newlines``, else spaces."""
     value = vText(plain_text(text, newlines=newlines)).to_ical().decode()
     return _fold(f"{name}:{value}")
+
+
+def _unknown_line(name: str, text: str) -> bytes:
+    """An X- property as icalendar writes one (vUnknown: its text as it is, no escapes,
+    which is how clients read X-WR-CALNAME), made one line of plain text, folded."""
+    return _fold(f"{name}:{vUnknown(plain_text(text)).to_ical().decode()}")
 
 
 def _fold(line: str) -> bytes:
