@@ -835,7 +835,7 @@ def test_calendars_and_agendas_written_side_by_side_equal_those_written_in_turn(
 ) -> None:
     """The agendas written by a second process (while this one writes the calendars) are
     the files one process writes, and its progress reaches the caller."""
-    import scheduler.export as export
+    from scheduler import export
 
     conf = _conference()
     stamp = datetime(2020, 5, 20, 12, 0, tzinfo=UTC)
