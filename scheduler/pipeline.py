@@ -158,11 +158,15 @@ def export(result: Result, folder: Path, *, stamp: datetime | None = None) -> Pa
         return _publish(result, claim, stamp)
 
 
-def _publish(result: Result, claim: Claim, stamp: datetime | None) -> Path:
+def _publish(
+    result: Result,
+    claim: Claim,
+    stamp: datetime | None,
+    step: Callable[[str], None] | None = None,
+) -> Path:
     from scheduler.check import check_written
     from scheduler.check_replan import check_replan
-    from scheduler.export.agendas import write_agendas
-    from scheduler.export.ical import write_calendars
+    from scheduler.export import write_presentations
     from scheduler.export.tables import write_tables
     from scheduler.replan import Published, cancellations, next_version, write_state
 
@@ -177,10 +181,16 @@ def _publish(result: Result, claim: Claim, stamp: datetime | None) -> Path:
         for m in version.messages
         if m.method == "REQUEST" or (m.participant_id, m.event_id) in sent
     ]
+    # The published version: its files whose content is unchanged are carried over.
+    reuse = previous.folder if previous.folder is not None else claim.folder
+
+    def progress(what: str, done: int, total: int) -> None:
+        if step is not None:
+            step(f"  writing {what}: {done} of {total}")
 
     def write(temp: Path) -> None:
         write_tables(conference, matchmaking, schedule, temp, version=version, messages=messages)
-        write_calendars(
+        write_presentations(
             conference,
             matchmaking,
             schedule,
@@ -188,8 +198,9 @@ def _publish(result: Result, claim: Claim, stamp: datetime | None) -> Path:
             stamp=stamp,
             sequences=version.sequences,
             cancellations=cancels,
+            previous=reuse,
+            progress=progress,
         )
-        write_agendas(conference, matchmaking, schedule, temp)
         write_state(temp, version, schedule, stamp)
         violations = check_written(conference, matchmaking, temp)
         if previous.folder is not None:
@@ -277,5 +288,5 @@ def run(
         say(f"writing outputs to {claim.folder} ...")
         if stamp is None and deterministic:
             stamp = deterministic_stamp(conference)
-        folder = _publish(result, claim, stamp)
+        folder = _publish(result, claim, stamp, say)
     return replace(result, folder=folder, seconds=time.monotonic() - began)

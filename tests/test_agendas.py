@@ -8,6 +8,7 @@ browser (headless Chromium over the DevTools protocol, at a phone's 390 px) and 
 from __future__ import annotations
 
 import base64
+import dataclasses
 import fcntl
 import json
 import os
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.export.agendas import PARALLEL_PDFS_FROM, render_pdfs, write_agendas
+from scheduler.export.agendas import PARALLEL_PDFS_FROM, city_view, render_pdfs, write_agendas
 from scheduler.model import (
     Attendance,
     City,
@@ -351,7 +352,9 @@ def test_pdf_keeps_turkish_and_german_letters(agendas: Path) -> None:
         ["pdffonts", str(agendas / "can.pdf")], capture_output=True, text=True, check=True
     ).stdout
     embedded = [line.split()[0] for line in fonts.splitlines()[2:]]
-    assert embedded and all("DejaVu-Sans" in font for font in embedded), embedded
+    # Subsets of DejaVu Sans ("ABCDEF+DejaVuSans-Bold"), every one embedded.
+    assert embedded and all(f.split("+")[-1].startswith("DejaVuSans") for f in embedded), embedded
+    assert all(line.split()[-5] == "yes" for line in fonts.splitlines()[2:]), fonts
     assert "@" not in can + osn
 
 
@@ -564,22 +567,24 @@ def test_every_page_renders_in_a_browser_on_a_phone_without_horizontal_overflow(
 # --- PDFs for many cities, solved conferences ------------------------------------------------
 
 
-def _tiny_pdf_jobs(folder: Path, count: int) -> list[tuple[str, str, str]]:
-    html = '<html lang="tr"><body style="font-family: \'DejaVu Sans\'">Çanakkale {n}</body></html>'
-    return [(html.format(n=n), str(folder), str(folder / f"{n}.pdf")) for n in range(count)]
+def _tiny_pdf_jobs(folder: Path, count: int) -> list[tuple[str, str]]:
+    conf = _conference()
+    view = city_view(conf, _matchmaking(), _schedule(conf), conf.cities_by_id["can"])
+    data = json.dumps(view, ensure_ascii=False)
+    return [(data, str(folder / f"{n}.pdf")) for n in range(count)]
 
 
 def test_many_pdfs_are_rendered_by_helper_processes(tmp_path: Path) -> None:
     jobs = _tiny_pdf_jobs(tmp_path, PARALLEL_PDFS_FROM)
     render_pdfs(jobs, workers=2)
-    for _, _, path in jobs:
+    for _, path in jobs:
         assert Path(path).read_bytes().startswith(b"%PDF")
 
 
 def test_a_failing_helper_is_reported(tmp_path: Path) -> None:
     jobs = _tiny_pdf_jobs(tmp_path, PARALLEL_PDFS_FROM)
-    html, base, _ = jobs[1]  # the second share goes to the helper process
-    jobs[1] = (html, base, str(tmp_path / "missing-folder" / "1.pdf"))
+    data, _ = jobs[1]  # the second share goes to the helper process
+    jobs[1] = (data, str(tmp_path / "missing-folder" / "1.pdf"))
     with pytest.raises(RuntimeError, match="rendering agenda PDFs failed"):
         render_pdfs(jobs, workers=2)
 
@@ -695,3 +700,160 @@ def test_sample_conference_agendas_fit_a_phone_and_keep_to_their_language(
     for file in [*longest, folder / "index.html"]:
         result = browser.open(file)
         assert result["scrollWidth"] <= PHONE_WIDTH, (file.name, result["scrollWidth"])
+
+
+# --- one view, two templates ---------------------------------------------------------------
+
+# Parts of the view that are not shown as text: ids, link targets, the whole glossary.
+# The labels are checked apart: some are shown only in one case ("no meetings").
+NOT_SHOWN = {"words", "labels", "lang", "city_id", "anchor", "calendar", "event_id", "interpreted"}
+
+
+def _shown_strings(value: Any) -> Iterator[str]:
+    """Every string of a page's view that the page shows."""
+    if isinstance(value, str):
+        if value:
+            yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in NOT_SHOWN:
+                yield from _shown_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _shown_strings(item)
+
+
+def _squeezed(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_html_and_pdf_show_every_string_of_the_same_view(agendas: Path) -> None:
+    require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils)")
+    conf = _conference()
+    for city in conf.cities:
+        view = city_view(conf, _matchmaking(), _schedule(conf), city)
+        html = _squeezed(visible_text(page(agendas, city.id)))
+        pdf = _squeezed(_pdf_text(agendas / f"{city.id}.pdf"))
+        shown = list(_shown_strings(view))
+        assert len(shown) > 10, city.id
+        for text in shown:
+            assert _squeezed(text) in html, (city.id, "html", text)
+            assert _squeezed(text) in pdf, (city.id, "pdf", text)
+        for name, label in view["labels"].items():
+            assert (label in html) == (label in pdf), (city.id, name, label)
+        # The PDF counts its pages in the city's language.
+        assert view["words"]["page_of"].split("{")[0].strip() in pdf, city.id
+
+
+HOSTILE = (
+    '#set page(fill: red) ]] #panic("pwned") $x^2$ *b* _i_ @ref <l> \\ `raw` '
+    "Zeile\r\neins\rzwei\nNUL\x00 ende\x07 ÇŞİĞÜÖ"
+)
+
+
+def test_no_title_becomes_markup_or_control_characters(tmp_path: Path) -> None:
+    """Typst markup and code in a title and a name are shown as text; NUL, CR, LF and
+    other control characters never reach a page or a PDF."""
+    require(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils)")
+    conf = _conference()
+    conf = dataclasses.replace(
+        conf,
+        name=f"Konferenz {HOSTILE}",
+        sessions=tuple(
+            dataclasses.replace(s, titles={"de": HOSTILE, "tr": HOSTILE}) if s.id == "s1" else s
+            for s in conf.sessions
+        ),
+        participants=tuple(
+            dataclasses.replace(p, name=f"Jürgen\r\nGroß\x00{HOSTILE}") if p.id == "o1" else p
+            for p in conf.participants
+        ),
+    )
+    schedule = _schedule(conf)
+    schedule = dataclasses.replace(
+        schedule,
+        events=tuple(
+            dataclasses.replace(e, titles={"de": HOSTILE, "tr": HOSTILE})
+            if e.event_id == "s1"
+            else e
+            for e in schedule.events
+        ),
+    )
+    write_agendas(conf, _matchmaking(), schedule, tmp_path)
+    shown = '#set page(fill: red) ]] #panic("pwned") $x^2$ *b* _i_ @ref <l> \\ `raw`'
+    for name in ("osn.html", "can.html", "index.html"):
+        data = (tmp_path / "agendas" / name).read_bytes()
+        for control in (b"\x00", b"\r", b"\x07"):
+            assert control not in data, (name, control)
+    for name in ("osn.pdf", "can.pdf"):
+        text = _pdf_text(tmp_path / "agendas" / name)
+        assert not {"\x00", "\r", "\x07"} & set(text), name
+    for city_id in ("osn", "can"):
+        pdf = _squeezed(_pdf_text(tmp_path / "agendas" / f"{city_id}.pdf"))
+        assert shown in pdf and "Zeile eins zwei NUL ende ÇŞİĞÜÖ" in pdf, city_id
+        html = _squeezed(visible_text(page(tmp_path / "agendas", city_id)))
+        assert shown in html, city_id
+    assert "Jürgen Groß" in _squeezed(_pdf_text(tmp_path / "agendas" / "osn.pdf"))
+
+
+def test_only_the_agendas_that_show_a_change_are_rendered_again(
+    agendas: Path, tmp_path: Path
+) -> None:
+    conf = _conference()
+    schedule = _schedule(conf)
+    moved = dataclasses.replace(
+        schedule,
+        events=tuple(
+            dataclasses.replace(
+                e, start=e.start + timedelta(hours=1), end=e.end + timedelta(hours=1)
+            )
+            if e.event_id == "s2"
+            else e
+            for e in schedule.events
+        ),
+    )
+    told: list[tuple[str, int, int]] = []
+    previous = agendas.parent
+    write_agendas(
+        conf,
+        _matchmaking(),
+        moved,
+        tmp_path,
+        previous=previous,
+        progress=lambda what, done, total: told.append((what, done, total)),
+    )
+    old = {p.name: p.stat().st_ino for p in agendas.iterdir()}
+    new = {p.name: p.stat().st_ino for p in (tmp_path / "agendas").iterdir()}
+    assert old.keys() == new.keys()
+    rendered = {name for name in new if new[name] != old[name]}
+    # s2 is attended from Çanakkale and Kilis, and listed in the public programme.
+    assert rendered == {"can.html", "can.pdf", "kil.html", "kil.pdf", "index.html"}
+    assert told[0] == ("agendas (HTML)", 0, 6) and told[-1] == ("agendas (PDF)", 2, 2)
+
+
+def test_calendars_and_agendas_written_side_by_side_equal_those_written_in_turn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agendas written by a second process (while this one writes the calendars) are
+    the files one process writes, and its progress reaches the caller."""
+    from scheduler import export
+
+    conf = _conference()
+    stamp = datetime(2020, 5, 20, 12, 0, tzinfo=UTC)
+    export.write_presentations(
+        conf, _matchmaking(), _schedule(conf), tmp_path / "one", stamp=stamp, workers=1
+    )
+    monkeypatch.setattr(export, "AGENDAS_APART_FROM", 1)
+    told: list[str] = []
+    export.write_presentations(
+        conf,
+        _matchmaking(),
+        _schedule(conf),
+        tmp_path / "two",
+        stamp=stamp,
+        workers=2,
+        progress=lambda what, done, total: told.append(what),
+    )
+    one = {p.relative_to(tmp_path / "one"): p.read_bytes() for p in (tmp_path / "one").rglob("*.*")}
+    two = {p.relative_to(tmp_path / "two"): p.read_bytes() for p in (tmp_path / "two").rglob("*.*")}
+    assert one == two and Path("agendas/can.pdf") in one and Path("manifest.json") in one
+    assert {"calendars and invites", "agendas (HTML)", "agendas (PDF)"} <= set(told)

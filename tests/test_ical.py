@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import pytest
 
-from scheduler.export.ical import uid, vtimezone, write_calendars
+from scheduler.export.ical import Cancellation, uid, vtimezone, write_calendars
 from scheduler.matchmaking import match
 from scheduler.model import (
     Attendance,
@@ -777,3 +777,225 @@ def test_solved_conference_calendars_read_right_in_ical_js_and_libical(
         assert (row["start"], row["end"]) == (iso(event.start), iso(event.end)), row
     for path, result in libical(invite_files(folder)).items():
         assert result["ok"] and not result["parse_errors"] and not result["itip_errors"], path
+
+
+# -- only what changed is written again ------------------------------------------------------
+
+
+def inodes(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_ino for p in all_files(folder)}
+
+
+def test_a_rerun_carries_over_every_unchanged_file(tmp_path: Path) -> None:
+    write_calendars(*example(), tmp_path / "a", stamp=STAMP)
+    later = STAMP + timedelta(days=3)
+    write_calendars(*example(), tmp_path / "b", stamp=later, previous=tmp_path / "a")
+    first, second = inodes(tmp_path / "a"), inodes(tmp_path / "b")
+    assert first == second  # the same files, every one a hard link to the previous one
+    # Carried over with the DTSTAMP of the version that wrote them.
+    for event in vevents(read(tmp_path / "b" / "calendars" / "conference.ics")):
+        assert event["DTSTAMP"].dt == STAMP
+
+
+def test_a_moved_event_rewrites_exactly_the_files_that_show_it(tmp_path: Path) -> None:
+    conf, matchmaking, schedule = example()
+    write_calendars(conf, matchmaking, schedule, tmp_path / "a", stamp=STAMP)
+    moved = dataclasses.replace(
+        schedule,
+        events=tuple(
+            dataclasses.replace(
+                e, start=e.start + timedelta(hours=1), end=e.end + timedelta(hours=1)
+            )
+            if e.event_id == "s-urban"
+            else e
+            for e in schedule.events
+        ),
+    )
+    later = STAMP + timedelta(days=3)
+    write_calendars(conf, matchmaking, moved, tmp_path / "b", stamp=later, previous=tmp_path / "a")
+    first, second = inodes(tmp_path / "a"), inodes(tmp_path / "b")
+    assert first.keys() == second.keys()
+    rewritten = {path for path in second if second[path] != first[path]}
+    assert rewritten == {
+        "calendars/conference.ics",
+        "calendars/osn-admin.ics",
+        "calendars/osn-expert.ics",
+        "invites/osn-admin/s-urban.ics",
+        "invites/osn-expert/s-urban.ics",
+    }
+    for path in rewritten:
+        stamps = {e["DTSTAMP"].dt for e in vevents(read(tmp_path / "b" / path))}
+        assert stamps == {later}, path
+    urban = [e for e in vevents(read(tmp_path / "b" / "invites/osn-admin/s-urban.ics"))]
+    assert urban[0]["DTSTART"].dt == utc(5, 13)
+
+
+def test_a_file_edited_since_is_written_anew(tmp_path: Path) -> None:
+    write_calendars(*example(), tmp_path / "a", stamp=STAMP)
+    edited = tmp_path / "a" / "invites" / "can-youth" / "s-digital.ics"
+    original = edited.read_bytes()
+    edited.write_bytes(original.replace(b"SEQUENCE:0", b"SEQUENCE:7"))  # same size
+    write_calendars(*example(), tmp_path / "b", stamp=STAMP, previous=tmp_path / "a")
+    again = tmp_path / "b" / "invites" / "can-youth" / "s-digital.ics"
+    assert again.read_bytes() == original
+    assert again.stat().st_ino != edited.stat().st_ino
+
+
+def test_rewriting_in_place_never_writes_through_a_hard_link(tmp_path: Path) -> None:
+    """A new version written into a folder whose files are hard links to the previous
+    outputs leaves the previous files as they were."""
+    conf, matchmaking, schedule = example()
+    write_calendars(conf, matchmaking, schedule, tmp_path / "a", stamp=STAMP)
+    before = {p: p.read_bytes() for p in all_files(tmp_path / "a")}
+    write_calendars(
+        conf, matchmaking, schedule, tmp_path / "b", stamp=STAMP, previous=tmp_path / "a"
+    )
+    later = STAMP + timedelta(days=1)
+    write_calendars(conf, matchmaking, schedule, tmp_path / "b", stamp=later)
+    assert {p: p.read_bytes() for p in all_files(tmp_path / "a")} == before
+    assert b"DTSTAMP:20200521T120000Z" in (tmp_path / "b/calendars/conference.ics").read_bytes()
+
+
+# -- versions: SEQUENCE and CANCEL -----------------------------------------------------------
+
+
+def test_an_events_sequence_is_the_same_in_every_file(written: Path, tmp_path: Path) -> None:
+    write_calendars(*example(), tmp_path, stamp=STAMP, sequences={"s-digital": 3})
+    for path in all_files(tmp_path):
+        for event in vevents(read(path)):
+            expected = 3 if str(event["UID"]).startswith("s-digital@") else 0
+            assert event["SEQUENCE"] == expected, path
+
+
+def cancellation_of(person: Any, event: ScheduledEvent, sequence: int) -> Cancellation:
+    return Cancellation(
+        person.id,
+        event.event_id,
+        sequence,
+        event.start,
+        event.end,
+        event.title("tr"),
+        person.name,
+        person.email,
+    )
+
+
+def test_cancel_messages_are_itip_cancels_that_libical_accepts(tmp_path: Path) -> None:
+    conf, matchmaking, schedule = example()
+    # can-youth no longer attends the plenary; a withdrawn participant (gone from the
+    # conference) loses the partner meeting of the previous version.
+    kept = dataclasses.replace(
+        schedule,
+        attendance=tuple(
+            a
+            for a in schedule.attendance
+            if (a.participant_id, a.event_id) != ("can-youth", "s-digital")
+        ),
+    )
+    youth = conf.participants_by_id["can-youth"]
+    gone = participant("osn-gone", "osn", name="Gone\r\nPerson", email="gone@osnabrueck.example")
+    cancellations = [
+        cancellation_of(youth, schedule.events_by_id["s-digital"], 1),
+        cancellation_of(gone, schedule.events_by_id["pm-can-osn"], 2),
+    ]
+    write_calendars(
+        conf,
+        matchmaking,
+        kept,
+        tmp_path,
+        stamp=STAMP,
+        sequences={"s-digital": 1},
+        cancellations=cancellations,
+    )
+    files = [
+        tmp_path / "invites/can-youth/s-digital.ics",
+        tmp_path / "invites/osn-gone/pm-can-osn.ics",
+    ]
+    for path, cancellation in zip(files, cancellations, strict=True):
+        cal = read(path)
+        assert cal["METHOD"] == "CANCEL"
+        (event,) = vevents(cal)
+        assert str(event["UID"]) == uid(conf, cancellation.event_id)
+        assert event["SEQUENCE"] == cancellation.sequence
+        assert event["STATUS"] == "CANCELLED"
+        assert event["DTSTART"].dt == cancellation.start
+        assert str(event["ATTENDEE"]) == f"mailto:{cancellation.email}"
+        assert str(event["ORGANIZER"]) == "mailto:konferenz@example.org"
+    results = libical(files)
+    for path, result in results.items():
+        assert result["ok"] and not result["parse_errors"] and not result["itip_errors"], path
+    rows = ical_js(files)
+    assert {(r["uid"], r["start"]) for r in rows} == {
+        (uid(conf, c.event_id), iso(c.start)) for c in cancellations
+    }
+    # The feeds carry the current state: can-youth's plenary is gone from theirs.
+    assert not (tmp_path / "calendars" / "can-youth.ics").exists()
+
+
+def test_libical_rejects_a_cancel_without_its_uid(tmp_path: Path) -> None:
+    """The check has teeth for CANCEL too."""
+    conf, matchmaking, schedule = example()
+    youth = conf.participants_by_id["can-youth"]
+    cancel = cancellation_of(youth, schedule.events_by_id["s-urban"], 1)
+    write_calendars(conf, matchmaking, schedule, tmp_path, stamp=STAMP, cancellations=[cancel])
+    cal = read(tmp_path / "invites/can-youth/s-urban.ics")
+    del vevents(cal)[0]["UID"]
+    broken = tmp_path / "broken.ics"
+    broken.write_bytes(cal.to_ical())
+    assert not libical([broken])[str(broken)]["ok"]
+
+
+# -- hostile text ----------------------------------------------------------------------------
+
+INJECTION = "\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:evil@attacker.example\r\nSUMMARY:x"
+
+
+def test_no_text_in_the_model_can_add_a_line_to_a_calendar(tmp_path: Path) -> None:
+    """CR, LF, CRLF, NUL and other control characters in the conference's name, a
+    participant's name and a title (built in code, past the loader): every content line
+    stays valid, libical and ical.js read the same events and no injected one."""
+    conf, matchmaking, schedule = example()
+    conf = dataclasses.replace(
+        conf,
+        name=f"Konferenz\r{INJECTION}\x00\x1b",
+        participants=tuple(
+            dataclasses.replace(p, name=f"{p.name}\r{INJECTION}\n\x00") for p in conf.participants
+        ),
+        meeting_url="https://meet.example.org/{event_id}\r\nX-EVIL:1",
+    )
+    schedule = dataclasses.replace(
+        schedule,
+        events=tuple(
+            dataclasses.replace(
+                e, titles={k: f"{v}\r\n{INJECTION}\x07" for k, v in e.titles.items()}
+            )
+            for e in schedule.events
+        ),
+    )
+    write_calendars(conf, matchmaking, schedule, tmp_path, stamp=STAMP)
+    files = all_files(tmp_path)
+    expected = {uid(conf, e.event_id) for e in schedule.events}
+    for path in files:
+        data = path.read_bytes()
+        lines = data.split(b"\r\n")[:-1]
+        for line in lines:
+            assert not any(byte < 0x20 and byte != 0x09 or byte == 0x7F for byte in line), (
+                path,
+                line,
+            )
+            assert len(line) <= 75, (path, line)
+        data.decode("utf-8")
+        assert b"\nUID:evil" not in data and b"\nX-EVIL" not in data, path
+    rows = ical_js(files)
+    assert {r["uid"] for r in rows} == expected
+    assert len(rows) == sum(len(vevents(read(p))) for p in files)
+    for path, result in libical(files).items():
+        assert not result["parse_errors"], (path, result)
+        if path.split("/")[-3:-2] == ["invites"] or "/invites/" in path:
+            assert result["ok"] and not result["itip_errors"], (path, result)
+    for path in files:
+        for event in vevents(read(path)):
+            assert str(event["UID"]) in expected
+    feed = read(tmp_path / "calendars" / "conference.ics")
+    # The name survives as text on one line: the break is a space, the NUL is gone.
+    assert str(feed["X-WR-CALNAME"]).startswith("Konferenz  END:VEVENT BEGIN:VEVENT")

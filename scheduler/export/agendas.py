@@ -6,16 +6,19 @@
 The exporter decides nothing: who meets whom, when, who attends and what could not be
 placed all come from the Conference, the Matchmaking and the Schedule. This module only
 gathers, per city, what concerns that city, translates the fixed words (``WORDS``), formats
-dates and times with Babel in the city's locale and zone, and hands plain view objects to
-the Jinja2 templates in ``templates/`` (autoescaped: titles are shown, never executed).
-
-The PDF is rendered by WeasyPrint from the very same HTML (its ``@media print`` rules).
+dates and times with Babel in the city's locale and zone, and hands the result, one plain
+dictionary per page (``city_view``), to both templates in ``templates/``: ``city.html``
+(Jinja2, autoescaped) and ``agenda.typ`` (Typst, which reads the same dictionary as JSON
+data, so no title can become markup or code). What a page says is decided once, here; the
+templates only lay it out, so the HTML page and the PDF cannot drift apart.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -31,6 +35,16 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader
 
+from scheduler.export import (
+    OutputFiles,
+    Progress,
+    Ticker,
+    child_environment,
+    code_version,
+    fingerprint,
+    key_of,
+    plain_text,
+)
 from scheduler.model import (
     INTERPRETED,
     City,
@@ -47,9 +61,12 @@ from scheduler.model import (
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
-# Below this many cities the PDFs are rendered in this process: starting workers costs
-# more than it saves.
-PARALLEL_PDFS_FROM = 8
+# Below this many PDFs to render they are rendered in this process: Typst takes some
+# 20-100 ms per agenda, starting a helper process about half a second.
+PARALLEL_PDFS_FROM = 16
+# The fonts of the PDFs: DejaVu Sans (fonts-dejavu-core) where the system has it, else
+# Libertinus Serif, which the Typst wheel embeds; both have every Turkish and German letter.
+FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu",)
 
 # The fixed words of a page, per agenda language. Every word a city's page shows that does
 # not come from the organisers' data is here, so a page never mixes languages.
@@ -101,6 +118,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Übersicht aller Städte",
         "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
         "pdf": "PDF",
+        "page_of": "Seite {page} von {pages}",
         "plenary": "Plenum",
         "workshop": "Workshop",
         "partner_meeting": "Partnertreffen",
@@ -153,6 +171,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Tüm şehirlere genel bakış",
         "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
         "pdf": "PDF",
+        "page_of": "Sayfa {page}/{pages}",
         "plenary": "Genel oturum",
         "workshop": "Çalıştay",
         "partner_meeting": "Kardeş şehir toplantısı",
@@ -205,6 +224,7 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "index": "Overview of all cities",
         "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
         "pdf": "PDF",
+        "page_of": "Page {page} of {pages}",
         "plenary": "Plenary",
         "workshop": "Workshop",
         "partner_meeting": "Partner meeting",
@@ -266,6 +286,7 @@ class MeetingView:
     reasons: str
     delegates_here: tuple[str, ...]
     delegates_there: tuple[str, ...]
+    who_there: str  # "Delegation aus <the other city>"
     event: EventView | None
     unscheduled_reason: str  # as unscheduled.csv says it (English); "" when none is given
 
@@ -297,6 +318,7 @@ class HolidayView:
 class CityPage:
     lang: str
     words: Mapping[str, str]
+    labels: Mapping[str, str]  # the fixed words that name this city, filled in
     conference_name: str
     window: str
     city: str
@@ -342,69 +364,148 @@ def write_agendas(
     *,
     workers: int | None = None,
     pdf: bool = True,
+    previous: Path | None = None,
+    progress: Progress | None = None,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
 
     Each city's page is in the city's language, every time in the city's zone (meetings
     also in the other city's). The index links every city and lists the public programme
-    in the organisers' zone. PDFs are rendered by up to ``workers`` processes (default:
-    one per CPU) when there are many cities: WeasyPrint takes about a second per city;
-    ``pdf=False`` writes the HTML pages only (a quick preview).
+    in the organisers' zone. PDFs are laid out by Typst, by up to ``workers`` processes
+    (default: one per CPU) when there are many; ``pdf=False`` writes the HTML pages only
+    (a quick preview). A page whose content is unchanged against the outputs in
+    ``previous`` is carried over from there, not rendered again (see OutputFiles).
     """
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
+    files = OutputFiles(folder, previous, prefixes=("agendas/",))
+    version = templates_version()
+    code = code_version(__file__, "babel", "holidays", "jinja2")
+    # What the pages show of the schedule (not how long its solve took).
+    shown = (schedule.events, schedule.attendance, schedule.unscheduled)
+    if files.carry_all(fingerprint(version, code, pdf, conference, matchmaking, shown)):
+        Ticker(progress, "agendas (unchanged)", 1).tick()
+        files.save()
+        return
     env = template_environment()
     city_template = env.get_template("city.html")
-    pdf_jobs: list[tuple[str, str, str]] = []
-    for city in sorted(conference.cities, key=lambda c: c.id):
-        page = city_page(conference, matchmaking, schedule, city)
-        html = city_template.render(page=page, w=page.words)
-        (out / f"{city.id}.html").write_text(html, encoding="utf-8")
-        pdf_jobs.append((html, str(out), str(out / f"{city.id}.pdf")))
-    index = index_page(conference, schedule)
-    (out / "index.html").write_text(
-        env.get_template("index.html").render(page=index, w=index.words), encoding="utf-8"
-    )
-    if pdf:
-        render_pdfs(pdf_jobs, workers)
+    cities = sorted(conference.cities, key=lambda c: c.id)
+    ticker = Ticker(progress, "agendas (HTML)", len(cities) + 1)
+    pdf_jobs: list[tuple[str, str, str]] = []  # (view as JSON, path, key)
+    for city in cities:
+        view, data = _view_and_json(city_page(conference, matchmaking, schedule, city))
+        key = key_of(version, data)
+        path = f"agendas/{city.id}.html"
+        if not files.carry_over(path, key):
+            files.write(path, city_template.render(page=view, w=view["words"]).encode(), key)
+        if pdf and not files.carry_over(f"agendas/{city.id}.pdf", key):
+            pdf_jobs.append((data, str(Path(folder) / f"agendas/{city.id}.pdf"), key))
+        ticker.tick()
+    index, data = _view_and_json(index_page(conference, schedule))
+    key = key_of(version, data)
+    if not files.carry_over("agendas/index.html", key):
+        html = env.get_template("index.html").render(page=index, w=index["words"])
+        files.write("agendas/index.html", html.encode(), key)
+    ticker.tick()
+    if pdf_jobs:
+        render_pdfs([(data, path) for data, path, _ in pdf_jobs], workers, progress)
+        for _, path, key in pdf_jobs:
+            files.record(Path(path).relative_to(folder).as_posix(), key)
+    for old in [*out.glob("*.html"), *out.glob("*.pdf")]:
+        if f"agendas/{old.name}" not in files.entries:
+            old.unlink()  # a city that is gone keeps no stale page
+    files.save()
 
 
-def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None) -> None:
-    """Render each (html, base_url, pdf_path) with WeasyPrint, in parallel when worth it.
+def templates_version() -> str:
+    """What the pages depend on beside their data: the templates and the Typst version."""
+    import typst
+
+    parts = [getattr(typst, "__version__", "")]
+    for template in sorted(TEMPLATES.iterdir()):
+        parts += [template.name, template.read_text("utf-8")]
+    return key_of(*parts)
+
+
+def city_view(
+    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, city: City
+) -> dict[str, Any]:
+    """Everything ``city``'s agenda shows, as plain data for both templates (`city_page`,
+    with every string made plain text: no control characters reach a page or a PDF)."""
+    return _view_and_json(city_page(conference, matchmaking, schedule, city))[0]
+
+
+def _view_and_json(page: CityPage | IndexPage) -> tuple[dict[str, Any], str]:
+    """A page as plain data (dicts, lists, strings without control characters) and as
+    the JSON text Typst reads. Most pages hold no control character, which one look at
+    the JSON text tells (json escapes them all, bar DEL to U+009F and U+2028/9)."""
+    view = _data(page, plain=False)
+    text = json.dumps(view, ensure_ascii=False, sort_keys=True)
+    if _MAYBE_UNSAFE.search(text):
+        view = _data(page, plain=True)
+        text = json.dumps(view, ensure_ascii=False, sort_keys=True)
+    return view, text
+
+
+_MAYBE_UNSAFE = re.compile(
+    r"\\u00[01]|\\u007f|\\[nrtbf]|\\ud[89a-f]|[\x7f-\x9f\u2028\u2029\ud800-\udfff]"
+)
+
+
+def _data(value: Any, plain: bool) -> Any:
+    """A view as plain data: dataclasses and mappings as dicts, tuples as lists, every
+    string made plain text when ``plain``: the form JSON and both templates read."""
+    if isinstance(value, str):
+        return plain_text(value) if plain else value
+    if isinstance(value, (list, tuple)):
+        return [_data(item, plain) for item in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _data(getattr(value, f.name), plain) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {key: _data(item, plain) for key, item in value.items()}
+    return value
+
+
+def render_pdfs(
+    jobs: Sequence[tuple[str, str]],
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> None:
+    """Render each (view as JSON, pdf_path) with Typst, in parallel when worth it.
 
     Helpers are plain ``python -c`` processes given their share in a JSON file: unlike
     multiprocessing's "spawn" they do not re-run the caller's main script (which breaks
     scripts without a ``__main__`` guard), and unlike "fork" they are safe when the caller
-    has threads (the solver's). This process renders the first share meanwhile.
+    has threads (the solver's). This process renders the first share meanwhile. Each
+    helper holds one Typst compiler and its fonts, some 100 MB.
     """
+    ticker = Ticker(progress, "agendas (PDF)", len(jobs))
     workers = min(len(jobs), workers or os.cpu_count() or 1)
     if workers <= 1 or len(jobs) < PARALLEL_PDFS_FROM:
-        for job in jobs:
-            write_pdf(*job)
+        write_pdfs(jobs, ticker.tick)
         return
     shares = [list(jobs[i::workers]) for i in range(workers)]
-    package_root = str(Path(__file__).resolve().parents[2])
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env = child_environment()
     failures: list[str] = []
     with tempfile.TemporaryDirectory(prefix="agendas-") as scratch:
-        helpers: list[tuple[subprocess.Popen[bytes], Path]] = []
+        helpers: list[tuple[subprocess.Popen[bytes], Path, int]] = []
         try:
             for number, share in enumerate(shares[1:], start=1):
                 share_file = Path(scratch) / f"share-{number}.json"
                 share_file.write_text(json.dumps(share), encoding="utf-8")
                 log = Path(scratch) / f"share-{number}.log"
                 with log.open("w", encoding="utf-8") as stderr:
-                    command = [sys.executable, "-c", _HELPER, str(share_file)]
-                    helpers.append((subprocess.Popen(command, env=env, stderr=stderr), log))
-            for job in shares[0]:
-                write_pdf(*job)
-            for helper, log in helpers:
+                    command = [sys.executable, "-P", "-c", _HELPER, str(share_file)]
+                    process = subprocess.Popen(command, env=env, stderr=stderr)
+                    helpers.append((process, log, len(share)))
+            write_pdfs(shares[0], ticker.tick)
+            for helper, log, count in helpers:
                 if helper.wait() != 0:
                     failures.append(log.read_text(encoding="utf-8")[-2000:])
+                ticker.tick(count)
         finally:
             # On an error here or Ctrl-C, no helper is left writing into the outputs.
-            for helper, _ in helpers:
+            for helper, _, _ in helpers:
                 if helper.poll() is None:
                     helper.kill()
                     helper.wait()
@@ -414,17 +515,30 @@ def render_pdfs(jobs: Sequence[tuple[str, str, str]], workers: int | None = None
 
 _HELPER = """
 import json, sys
-from scheduler.export.agendas import write_pdf
-for job in json.load(open(sys.argv[1], encoding="utf-8")):
-    write_pdf(*job)
+from scheduler.export.agendas import write_pdfs
+write_pdfs(json.load(open(sys.argv[1], encoding="utf-8")))
 """
 
 
-def write_pdf(html: str, base_url: str, path: str) -> None:
-    """One agenda as PDF, laid out by WeasyPrint from the page's print stylesheet."""
-    from weasyprint import HTML  # imported here: loading Pango takes a moment
+def write_pdfs(
+    jobs: Iterable[tuple[str, str] | list[str]], done: Callable[[], None] | None = None
+) -> None:
+    """Lay out each (view as JSON, pdf_path) with Typst from ``agenda.typ``: the view is
+    handed over as data (``sys.inputs``), never pasted into markup."""
+    import typst
 
-    HTML(string=html, base_url=base_url).write_pdf(path)
+    compiler = typst.Compiler(
+        font_paths=[f for f in FONT_FOLDERS if Path(f).is_dir()], ignore_system_fonts=True
+    )
+    source = (TEMPLATES / "agenda.typ").read_bytes()
+    for data, path in jobs:
+        pdf = compiler.compile(input=source, sys_inputs={"page": data}, timestamp=0)
+        assert isinstance(pdf, bytes)
+        target = Path(path)
+        target.unlink(missing_ok=True)  # a new file, never through a hard link
+        target.write_bytes(pdf)
+        if done is not None:
+            done()
 
 
 def template_environment() -> Environment:
@@ -532,8 +646,15 @@ def event_view(
         attendees=tuple(
             f"{p.name} ({words['host']})" if p.id in host_ids else p.name for p in people
         ),
-        url=conference.meeting_url_for(event.event_id),
+        url=web_link(conference.meeting_url_for(event.event_id)),
     )
+
+
+def web_link(url: str | None) -> str | None:
+    """The meeting link when it is one a page may link to (http or https), else None."""
+    if url and url.strip().lower().startswith(("https://", "http://")):
+        return url
+    return None
 
 
 def city_page(
@@ -545,10 +666,8 @@ def city_page(
     cities = conference.cities_by_id
     people_here = {p.id for p in conference.participants if p.city_id == city.id}
     other_city_of_event = _other_city_of_meetings(matchmaking, city)
-    hosts: dict[str, frozenset[str]] = {}
-    for a in schedule.attendance:
-        if a.role == "host":
-            hosts[a.event_id] = hosts.get(a.event_id, frozenset()) | {a.participant_id}
+    index = _index_of(schedule)
+    hosts = index.hosts
 
     def view(event: ScheduledEvent, attendee_ids: Iterable[str]) -> EventView:
         other_id = other_city_of_event.get(event.event_id)
@@ -557,9 +676,9 @@ def city_page(
 
     # Day by day: every event one of the city's people attends, grouped by local day.
     attendees_here: dict[str, list[str]] = {}
-    for a in schedule.attendance:
-        if a.participant_id in people_here:
-            attendees_here.setdefault(a.event_id, []).append(a.participant_id)
+    for participant_id in sorted(people_here):
+        for event_id in index.events_of.get(participant_id, ()):
+            attendees_here.setdefault(event_id, []).append(participant_id)
     days: dict[date, list[EventView]] = {}
     ordered_events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
     for event in ordered_events:
@@ -582,7 +701,7 @@ def city_page(
     for person in sorted(
         (p for p in conference.participants if p.city_id == city.id), key=lambda p: (p.name, p.id)
     ):
-        own = {a.event_id for a in schedule.attendance_of(person.id)}
+        own = index.events_of.get(person.id, frozenset())
         events = tuple(view(e, [person.id]) for e in ordered_events if e.event_id in own)
         people.append(
             PersonView(
@@ -595,22 +714,67 @@ def city_page(
         )
 
     partner_ids = sorted(_other(p, city.id) for p in _partnerships_of(conference, city.id))
+    zone_label = _zone_label(city, conference, lang)
+    region = _region_label(city)
+    by_city = ("agenda_of", "no_meetings", "who_here", "no_events", "attendees")
+    labels = {name: words[name].format(city=city.name) for name in by_city}
+    labels |= {
+        "times_in": words["times_in"].format(zone=zone_label),
+        "holidays_intro": words["holidays_intro"].format(region=region),
+        "no_holidays": words["no_holidays"].format(region=region),
+        "no_participants": words["no_participants"].format(city=city.name),
+        "unscheduled_none": words["unscheduled_none"].format(city=city.name),
+    }
     return CityPage(
         lang=lang,
         words=words,
+        labels=labels,
         conference_name=conference.name,
         window=format_window(conference, lang),
         city=city.name,
         city_id=city.id,
-        zone=_zone_label(city, conference, lang),
+        zone=zone_label,
         partner_cities=tuple(cities[c].name if c in cities else c for c in partner_ids),
         meetings=meetings,
         days=day_views,
-        region=_region_label(city),
+        region=region,
         holidays=holidays_in_window(conference, city, lang),
         people=tuple(people),
         unscheduled=_unscheduled_for(conference, matchmaking, schedule, city, lang),
     )
+
+
+@dataclass(frozen=True)
+class _ScheduleIndex:
+    """Who attends what, looked up instead of scanned (a schedule has thousands of rows)."""
+
+    events_of: Mapping[str, frozenset[str]]  # participant -> event ids
+    attendees_of: Mapping[str, tuple[str, ...]]  # event -> participant ids, as listed
+    hosts: Mapping[str, frozenset[str]]  # event -> its hosts
+
+
+_last_index: list[tuple[Schedule, _ScheduleIndex]] = []  # the schedule being written
+
+
+def _index_of(schedule: Schedule) -> _ScheduleIndex:
+    """The index of ``schedule``, built once for all the cities' pages."""
+    if _last_index and _last_index[0][0] is schedule:
+        return _last_index[0][1]
+    events_of: dict[str, set[str]] = {}
+    attendees_of: dict[str, list[str]] = {}
+    hosts: dict[str, set[str]] = {}
+    for a in schedule.attendance:
+        events_of.setdefault(a.participant_id, set()).add(a.event_id)
+        attendees_of.setdefault(a.event_id, []).append(a.participant_id)
+        if a.role == "host":
+            hosts.setdefault(a.event_id, set()).add(a.participant_id)
+    index = _ScheduleIndex(
+        events_of={p: frozenset(e) for p, e in events_of.items()},
+        attendees_of={e: tuple(p) for e, p in attendees_of.items()},
+        hosts={e: frozenset(h) for e, h in hosts.items()},
+    )
+    _last_index[:] = [(schedule, index)]
+    return index
 
 
 def _other(pair: Match | Meeting | Partnership, city_id: str) -> str:
@@ -667,7 +831,7 @@ def _meeting_view(
     meeting_id = _meeting_id_of(match)
     event = schedule.events_by_id.get(meeting_id)
     if event is not None:
-        delegate_ids = [a.participant_id for a in schedule.attendees_of(meeting_id)]
+        delegate_ids = list(_index_of(schedule).attendees_of.get(meeting_id, ()))
     elif meeting_id in matchmaking.meetings_by_id:
         delegate_ids = list(matchmaking.meetings_by_id[meeting_id].delegates)
     else:
@@ -685,13 +849,15 @@ def _meeting_view(
     reason = ""
     if event is None:
         reason = _not_scheduled_reasons(matchmaking, schedule).get(meeting_id, "")
+    other_name = other.name if other else other_id
     return MeetingView(
-        other_city=other.name if other else other_id,
+        other_city=other_name,
         kind=words["partner"] if match.kind == "partner" else words["new_contact"],
         since=since,
         reasons=pick_title(match.reasons, lang),
         delegates_here=names(city.id),
         delegates_there=names(other_id),
+        who_there=words["who_there"].format(city=other_name),
         event=view(event, [d for d in delegate_ids if participants[d].city_id == city.id])
         if event
         else None,
@@ -754,13 +920,21 @@ def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[H
     """Public holidays of the city's region (country-wide ones too) on the conference's
     days, named in the city's language where the ``holidays`` package has it."""
     subdiv = city.region.split("-", 1)[1] if city.region and "-" in city.region else None
-    years = range(conference.start.year, conference.end.year + 1)
+    return _holidays(city.country, subdiv, conference.start, conference.end, lang)
+
+
+@lru_cache(maxsize=1024)
+def _holidays(
+    country: str, subdiv: str | None, first: date, last: date, lang: str
+) -> tuple[HolidayView, ...]:
+    """The holidays of a region from ``first`` to ``last`` (cities share their region's)."""
+    years = range(first.year, last.year + 1)
     calendar = None
     # The package knows no subdivisions for some countries (Turkish provinces): then the
     # country's holidays, as the solver does.
     for attempt in (subdiv, None):
         try:
-            calendar = holidays.country_holidays(city.country, subdiv=attempt, years=years)
+            calendar = holidays.country_holidays(country, subdiv=attempt, years=years)
             subdiv = attempt
             break
         except NotImplementedError:
@@ -772,13 +946,11 @@ def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[H
     wanted = (lang, f"{lang}_US", "en_US", getattr(calendar, "default_language", None))
     language = next((c for c in wanted if c and c in supported), None)
     if language is not None:
-        calendar = holidays.country_holidays(
-            city.country, subdiv=subdiv, years=years, language=language
-        )
+        calendar = holidays.country_holidays(country, subdiv=subdiv, years=years, language=language)
     return tuple(
         HolidayView(format_day(day, lang), name)
         for day, name in sorted(calendar.items())
-        if conference.start <= day <= conference.end
+        if first <= day <= last
     )
 
 
@@ -805,7 +977,7 @@ def index_page(conference: Conference, schedule: Schedule) -> IndexPage:
                 kind=words[event.kind],
                 theme=theme.name(lang) if theme else "",
                 language=language_label(event.language, lang),
-                url=conference.meeting_url_for(event.event_id),
+                url=web_link(conference.meeting_url_for(event.event_id)),
             )
         )
     names = Locale.parse(BABEL_LOCALE[lang]).languages
