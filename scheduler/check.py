@@ -704,7 +704,25 @@ def check_outputs(inputs: Path, outputs: Path) -> list[str]:
 
     outputs = require_folder(outputs, "output")
     conference, _warnings = load(inputs)
-    return check_written(conference, match(conference), outputs)
+    return check_written(conference, match(conference, _kept_contacts(outputs)), outputs)
+
+
+def _kept_contacts(outputs: Path) -> frozenset[tuple[str, str]]:
+    """A re-plan (version 2 on) keeps the new contacts published before while they are
+    still possible, so the meetings it holds are matched with those kept, as the run did;
+    a first run's must be the best choice (nothing kept)."""
+    try:
+        version = json.loads((outputs / "report.json").read_text(encoding="utf-8")).get("version")
+        if not isinstance(version, int) or version < 2:
+            return frozenset()
+        with (outputs / "matches.csv").open(encoding="utf-8", newline="") as handle:
+            return frozenset(
+                (row["city_a"], row["city_b"])
+                for row in csv.DictReader(handle)
+                if row.get("kind") == "new"
+            )
+    except (OSError, ValueError, KeyError):
+        return frozenset()  # the file checks below say what is wrong
 
 
 def check_written(conference: Conference, matchmaking: Matchmaking, outputs: Path) -> list[str]:

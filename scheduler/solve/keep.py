@@ -3,10 +3,11 @@
 Every event of the published schedule that still exists is pinned at its published start
 when that start is still allowed for it (its window, its hosts' or delegates' time) and
 it still fits beside the events already kept (rooms, interpreters, the hosts' and
-delegates' buffers and daily counts). Events are kept in the order partner meetings,
-new-contact meetings, then sessions by how many people had them in their calendar, so
-when not everything fits (a room fewer, an interpreter fewer) the events that move are
-the ones that disturb the fewest people. An event that cannot stay is *displaced*: it is
+delegates' buffers and daily counts). Events are kept in the order of how many people had
+them in their calendar, so when not everything fits (a room fewer, an interpreter fewer)
+the events that move are the ones that disturb the fewest people; a meeting that has to
+move is placed before any session, and releases kept events in its way when it finds no
+start at all. An event that cannot stay is *displaced*: it is
 placed anew like any new event, and the reason it had to move is recorded.
 """
 
@@ -49,10 +50,13 @@ def keep_published(
     """Pin every published event that can stay at its published start; the pinned events
     get ``fixed_cell`` and a one-cell ``allowed`` mask, as a session with a fixed start has."""
     people_of: Counter[str] = Counter(eid for _pid, eid in published.entries)
+    # the events with the most people on them first: when not all can stay, the few that
+    # move disturb the fewest (a meeting that moves still outranks a session: it is placed
+    # first, and releases kept events in its way when it finds no start at all)
     kinds = {"partner_meeting": 0, "new_contact_meeting": 1}
     candidates = sorted(
         (e for e in placeable if e.id in published.starts),
-        key=lambda e: (kinds.get(e.kind, 2), -people_of[e.id], e.id),
+        key=lambda e: (-people_of[e.id], kinds.get(e.kind, 2), e.id),
     )
     checker = GreedyPlacer(
         conference,
