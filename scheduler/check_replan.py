@@ -114,7 +114,10 @@ def check_replan(conference: Conference, previous: Path, outputs: Path) -> list[
         pid, eid = key
         want, got = expected_messages.get(key), sent.get(key)
         if want is None:
-            problems.append(f"outbox.csv: a {got[0]} to {pid} for {eid}, where nothing changed")
+            method_sent = got[0] if got else "message"
+            problems.append(
+                f"outbox.csv: a {method_sent} to {pid} for {eid}, where nothing changed"
+            )
             continue
         if got is None:
             problems.append(f"outbox.csv: no {want} to {pid} for {eid}")

@@ -457,14 +457,15 @@ def _agree(folder: Path, published: Published, tables: Mapping[str, Any]) -> Non
             f"--previous {folder}: {STATE_FILE} does not match schedule.csv (event "
             f"{differ[0]}); was the folder edited by hand? Re-plan from the folder as published"
         )
-    entries = Counter(
-        (row.participant_id, row.event_id) for row in tables["attendance"].itertuples(index=False)
+    entries: Counter[tuple[str, str]] = Counter(
+        (str(row.participant_id), str(row.event_id))
+        for row in tables["attendance"].itertuples(index=False)
     )
     stated_entries = Counter(
         (pid, eid) for pid, events in published.calendars.items() for eid in events
     )
     if entries != stated_entries:
-        differ = sorted((entries - stated_entries) + (stated_entries - entries))
+        differ = sorted(set(entries - stated_entries) | set(stated_entries - entries))
         raise UserError(
             f"--previous {folder}: {STATE_FILE} does not match attendance.csv (participant "
             f"{differ[0][0]}, event {differ[0][1]}); re-plan from the folder as published"
