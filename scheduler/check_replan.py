@@ -39,6 +39,8 @@ VISIBLE_COLUMNS = (
     "language",
     "interpreted",
 )
+Entry = tuple[str, str]  # (participant id, event id): an entry of someone's calendar
+
 # Properties that change with every version whatever happened.
 VERSION_PROPERTIES = ("DTSTAMP", "SEQUENCE")
 
@@ -256,32 +258,32 @@ def _feed(path: Path) -> dict[str, tuple[str, int, bytes]]:
     return result
 
 
-def _outbox(outputs: Path, problems: list[str]) -> dict[tuple[str, str], tuple[str, int, str]]:
-    sent: dict[tuple[str, str], tuple[str, int, str]] = {}
-    path = outputs / "outbox.csv"
+def _by_entry(
+    path: Path, columns: tuple[str, ...], problems: list[str]
+) -> dict[Entry, tuple[str, ...]]:
+    """A table of one row per participant and event (outbox.csv, changes.csv): the
+    ``columns`` of each row by (participant, event); a missing file or a second row for
+    the same entry is a problem."""
+    found: dict[Entry, tuple[str, ...]] = {}
     if not path.is_file():
-        problems.append("outbox.csv is missing")
-        return sent
+        problems.append(f"{path.name} is missing")
+        return found
     for row in _rows(path):
         key = (row["participant_id"], row["event_id"])
-        if key in sent:
-            problems.append(f"outbox.csv: two messages to {key[0]} for {key[1]}")
-        sent[key] = (row["method"], int(row["sequence"]), row["file"])
-    return sent
+        if key in found:
+            problems.append(f"{path.name}: two rows for {key[0]} and {key[1]}")
+        found[key] = tuple(row[c] for c in columns)
+    return found
 
 
-def _changes(outputs: Path, problems: list[str]) -> dict[tuple[str, str], tuple[str, str, str]]:
-    rows: dict[tuple[str, str], tuple[str, str, str]] = {}
-    path = outputs / "changes.csv"
-    if not path.is_file():
-        problems.append("changes.csv is missing")
-        return rows
-    for row in _rows(path):
-        key = (row["participant_id"], row["event_id"])
-        if key in rows:
-            problems.append(f"changes.csv: two rows for {key[0]} and {key[1]}")
-        rows[key] = (row["change"], row["old_start"], row["new_start"])
-    return rows
+def _outbox(outputs: Path, problems: list[str]) -> dict[Entry, tuple[str, int, str]]:
+    rows = _by_entry(outputs / "outbox.csv", ("method", "sequence", "file"), problems)
+    return {key: (method, int(sequence), file) for key, (method, sequence, file) in rows.items()}
+
+
+def _changes(outputs: Path, problems: list[str]) -> dict[Entry, tuple[str, str, str]]:
+    rows = _by_entry(outputs / "changes.csv", ("change", "old_start", "new_start"), problems)
+    return {key: (change, old, new) for key, (change, old, new) in rows.items()}
 
 
 __all__ = ["check_replan"]

@@ -657,3 +657,57 @@ def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
                 else {}
             )
             assert stored(principal.calendar(cal_id=person)) == expected, person
+
+
+def test_the_re_plan_checker_rejects_a_version_that_misinforms(published, tmp_path: Path) -> None:
+    """check_replan has teeth: a CANCEL left out, a message for an unchanged entry, a wrong
+    change and a SEQUENCE not raised are each named."""
+    _inputs, first = published
+    gone = plain_attendee(first)
+
+    def withdraw(inputs: Path, _before: Path) -> None:
+        for name in ("participants.csv", "preferences.csv", "unavailability.csv"):
+            path = inputs / name
+            kept = [r for r in rows(path) if r["participant_id"] != gone]
+            write_rows(path, kept, header(path))
+
+    done = replan(published, tmp_path, withdraw)
+    conference = done.result.conference
+    outbox, changes = done.outbox(), done.changes()
+    cancel = next(r for r in outbox if r["method"] == "CANCEL")
+    someone = next(
+        (pid, eid) for pid, has in entries(done.out).items() for eid in sorted(has) if pid != gone
+    )
+
+    def broken(edit: Callable[[Path], None]) -> list[str]:
+        copy = tmp_path / f"broken-{len(list(tmp_path.glob('broken-*')))}"
+        shutil.copytree(done.out, copy)
+        edit(copy)
+        return check_replan(conference, done.before, copy)
+
+    no_cancel = broken(
+        lambda f: write_rows(
+            f / "outbox.csv", [r for r in outbox if r != cancel], header(f / "outbox.csv")
+        )
+    )
+    assert any(f"no CANCEL to {gone} for {cancel['event_id']}" in v for v in no_cancel)
+    extra = {
+        "participant_id": someone[0],
+        "event_id": someone[1],
+        "method": "REQUEST",
+        "sequence": "0",
+        "file": f"invites/{someone[0]}/{someone[1]}.ics",
+    }
+    spurious = broken(
+        lambda f: write_rows(f / "outbox.csv", [*outbox, extra], header(f / "outbox.csv"))
+    )
+    assert any("where nothing changed" in v for v in spurious)
+    wrong = [dict(r, change="cancelled") if r == changes[0] else r for r in changes]
+    lie = broken(lambda f: write_rows(f / "changes.csv", wrong, header(f / "changes.csv")))
+    assert any(f"event {changes[0]['event_id']}" in v and "removed_from" in v for v in lie)
+
+    def stale_sequence(folder: Path) -> None:
+        path = folder / cancel["file"]
+        path.write_bytes(path.read_bytes().replace(b"SEQUENCE:1", b"SEQUENCE:0"))
+
+    assert any("SEQUENCE" in v for v in broken(stale_sequence))
