@@ -168,7 +168,13 @@ def _publish(
     from scheduler.check_replan import check_replan
     from scheduler.export import write_presentations
     from scheduler.export.tables import write_tables
-    from scheduler.replan import Published, cancellations, next_version, write_state
+    from scheduler.replan import (
+        Published,
+        agenda_version,
+        cancellations,
+        next_version,
+        write_state,
+    )
 
     stamp = stamp or datetime.now(UTC).replace(microsecond=0)
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
@@ -200,6 +206,7 @@ def _publish(
             cancellations=cancels,
             previous=reuse,
             progress=progress,
+            version=agenda_version(previous, version, schedule, stamp, conference),
         )
         write_state(temp, version, schedule, stamp)
         violations = check_written(conference, matchmaking, temp)

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from scheduler.errors import UserError
+from scheduler.export.agendas import AgendaVersion
 from scheduler.export.ical import Cancellation
 from scheduler.model import (
     SESSION_KINDS,
@@ -348,6 +349,26 @@ def _address_of_the_absent(conference: Conference, vevent: Any) -> tuple[str, st
     if len(absent) != 1:
         return "", ""
     return str(absent[0].params.get("CN", "")), str(absent[0]).removeprefix("mailto:")
+
+
+def agenda_version(
+    published: Published,
+    version: Version,
+    schedule: Schedule,
+    stamp: datetime,
+    conference: Conference,
+) -> AgendaVersion:
+    """What the agendas say of this version: its number and date, the events new in it
+    and the earlier start of each event that moved."""
+    events = schedule.events_by_id
+    moved = {
+        eid: before.start
+        for eid, before in published.events.items()
+        if eid in events and events[eid].start != before.start
+    }
+    added = frozenset(eid for eid in events if eid not in published.events)
+    day = stamp.astimezone(conference.zone).date()
+    return AgendaVersion(version.number, day, added if published.version else frozenset(), moved)
 
 
 # --- state.json ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import re
 import shutil
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -711,3 +712,40 @@ def test_the_re_plan_checker_rejects_a_version_that_misinforms(published, tmp_pa
         path.write_bytes(path.read_bytes().replace(b"SEQUENCE:1", b"SEQUENCE:0"))
 
     assert any("SEQUENCE" in v for v in broken(stale_sequence))
+
+
+def test_the_agendas_say_the_version_and_mark_what_moved(published, tmp_path: Path) -> None:
+    """Each city's agenda (HTML and PDF) says which version it is, of which date, and marks
+    an event that moved with its earlier time, in the city's language."""
+    _inputs, first = published
+    most = overlapping(first)
+    done = replan(
+        published,
+        tmp_path,
+        lambda inputs, _: set_toml(inputs / "conference.toml", "rooms", most - 1),
+    )
+    moved = sorted(done.moved())
+    assert moved
+    eid = moved[0]
+    keeper = next(pid for pid, has in entries(done.out).items() if eid in has)
+    conference = done.result.conference
+    city = conference.participants_by_id[keeper].city_id
+    marks = {
+        "de": ("Fassung 2 vom", "Verschoben (vorher"),
+        "tr": ("2. sürüm", "Taşındı (önceki zaman:"),
+        "en": ("Version 2 of", "Moved (was"),
+    }
+    version_words, moved_words = marks[conference.cities_by_id[city].language]
+    html = (done.out / "agendas" / f"{city}.html").read_text(encoding="utf-8")
+    assert version_words in html and moved_words in html
+    first_html = (done.before / "agendas" / f"{city}.html").read_text(encoding="utf-8")
+    assert "Verschoben" not in first_html and "Taşındı" not in first_html
+    pdf = subprocess.run(
+        ["pdftotext", str(done.out / "agendas" / f"{city}.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert (version_words in pdf or "Version 2" in pdf) and (
+        moved_words.split(" (")[0] in pdf or "Moved" in pdf
+    )

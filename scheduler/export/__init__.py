@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from scheduler.export.agendas import AgendaVersion
     from scheduler.export.ical import Cancellation
     from scheduler.model import Conference, Matchmaking, Schedule
 
@@ -53,6 +54,7 @@ def write_presentations(
     previous: Path | None = None,
     progress: Progress | None = None,
     workers: int | None = None,
+    version: AgendaVersion | None = None,
 ) -> None:
     """Write the calendars, invites and agendas of a schedule into ``folder``.
 
@@ -90,13 +92,14 @@ def write_presentations(
             previous=previous,
             progress=progress,
             workers=cores,
+            version=version,
         )
         return
     told = _serialised(progress)
     with tempfile.TemporaryDirectory(prefix="export-") as scratch:
         job = Path(scratch) / "agendas.pickle"
         with job.open("wb") as file:
-            work = (conference, matchmaking, schedule, str(folder), previous, cores)
+            work = (conference, matchmaking, schedule, str(folder), previous, cores, version)
             pickle.dump(work, file, protocol=pickle.HIGHEST_PROTOCOL)
         log = Path(scratch) / "agendas.log"
         with log.open("w", encoding="utf-8") as stderr:
@@ -144,11 +147,11 @@ import pickle, sys
 from pathlib import Path
 from scheduler.export.agendas import write_agendas
 with open(sys.argv[1], "rb") as file:
-    conference, matchmaking, schedule, folder, previous, workers = pickle.load(file)
+    conference, matchmaking, schedule, folder, previous, workers, version = pickle.load(file)
 def progress(what, done, total):
     print(f"{what}\\t{done}\\t{total}", flush=True)
 write_agendas(conference, matchmaking, schedule, Path(folder), previous=previous,
-              progress=progress, workers=workers)
+              progress=progress, workers=workers, version=version)
 """
 
 

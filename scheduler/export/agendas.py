@@ -119,6 +119,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
         "pdf": "PDF",
         "page_of": "Seite {page} von {pages}",
+        "version": "Fassung {number} vom {date}",
+        "new_since": "Neu in dieser Fassung",
+        "moved_from": "Verschoben (vorher {when})",
         "plenary": "Plenum",
         "workshop": "Workshop",
         "partner_meeting": "Partnertreffen",
@@ -172,6 +175,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
         "pdf": "PDF",
         "page_of": "Sayfa {page}/{pages}",
+        "version": "{number}. sürüm, {date}",
+        "new_since": "Bu sürümde yeni",
+        "moved_from": "Taşındı (önceki zaman: {when})",
         "plenary": "Genel oturum",
         "workshop": "Çalıştay",
         "partner_meeting": "Kardeş şehir toplantısı",
@@ -225,6 +231,9 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
         "pdf": "PDF",
         "page_of": "Page {page} of {pages}",
+        "version": "Version {number} of {date}",
+        "new_since": "New in this version",
+        "moved_from": "Moved (was {when})",
         "plenary": "Plenary",
         "workshop": "Workshop",
         "partner_meeting": "Partner meeting",
@@ -268,6 +277,7 @@ class EventView:
     other_time: str  # meetings: the other city's local time; "" otherwise
     attendees: tuple[str, ...]
     url: str | None
+    change: str = ""  # what changed since the previous version, in words; "" when nothing
 
 
 @dataclass(frozen=True)
@@ -331,6 +341,18 @@ class CityPage:
     holidays: tuple[HolidayView, ...]
     people: tuple[PersonView, ...]
     unscheduled: tuple[UnscheduledView, ...]
+    version: str = ""  # "Version 2 of 8 May 2020"
+
+
+@dataclass(frozen=True)
+class AgendaVersion:
+    """Which version of the conference the agendas show and what changed since the one
+    before: events new in it, and the earlier start of every event that moved."""
+
+    number: int
+    published: date  # the organisers' date of this version
+    added: frozenset[str] = frozenset()
+    moved: Mapping[str, datetime] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -366,8 +388,11 @@ def write_agendas(
     pdf: bool = True,
     previous: Path | None = None,
     progress: Progress | None = None,
+    version: AgendaVersion | None = None,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
+    With ``version`` each page says which version it is and marks what changed since the
+    previous one.
 
     Each city's page is in the city's language, every time in the city's zone (meetings
     also in the other city's). The index links every city and lists the public programme
@@ -379,11 +404,11 @@ def write_agendas(
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
-    version = templates_version()
+    layout = templates_version()
     code = code_version(__file__, "babel", "holidays", "jinja2")
     # What the pages show of the schedule (not how long its solve took).
-    shown = (schedule.events, schedule.attendance, schedule.unscheduled)
-    if files.carry_all(fingerprint(version, code, pdf, conference, matchmaking, shown)):
+    shown = (schedule.events, schedule.attendance, schedule.unscheduled, version)
+    if files.carry_all(fingerprint(layout, code, pdf, conference, matchmaking, shown)):
         Ticker(progress, "agendas (unchanged)", 1).tick()
         files.save()
         return
@@ -393,8 +418,8 @@ def write_agendas(
     ticker = Ticker(progress, "agendas (HTML)", len(cities) + 1)
     pdf_jobs: list[tuple[str, str, str]] = []  # (view as JSON, path, key)
     for city in cities:
-        view, data = _view_and_json(city_page(conference, matchmaking, schedule, city))
-        key = key_of(version, data)
+        view, data = _view_and_json(city_page(conference, matchmaking, schedule, city, version))
+        key = key_of(layout, data)
         path = f"agendas/{city.id}.html"
         if not files.carry_over(path, key):
             files.write(path, city_template.render(page=view, w=view["words"]).encode(), key)
@@ -402,7 +427,7 @@ def write_agendas(
             pdf_jobs.append((data, str(Path(folder) / f"agendas/{city.id}.pdf"), key))
         ticker.tick()
     index, data = _view_and_json(index_page(conference, schedule))
-    key = key_of(version, data)
+    key = key_of(layout, data)
     if not files.carry_over("agendas/index.html", key):
         html = env.get_template("index.html").render(page=index, w=index["words"])
         files.write("agendas/index.html", html.encode(), key)
@@ -658,9 +683,14 @@ def web_link(url: str | None) -> str | None:
 
 
 def city_page(
-    conference: Conference, matchmaking: Matchmaking, schedule: Schedule, city: City
+    conference: Conference,
+    matchmaking: Matchmaking,
+    schedule: Schedule,
+    city: City,
+    version: AgendaVersion | None = None,
 ) -> CityPage:
-    """Everything ``city``'s agenda shows, gathered from the three inputs and translated."""
+    """Everything ``city``'s agenda shows, gathered from the three inputs and translated;
+    with ``version``, which version it is and what changed since the one before."""
     lang = city.language if city.language in WORDS else "en"
     words = WORDS[lang]
     cities = conference.cities_by_id
@@ -672,7 +702,8 @@ def city_page(
     def view(event: ScheduledEvent, attendee_ids: Iterable[str]) -> EventView:
         other_id = other_city_of_event.get(event.event_id)
         other = cities.get(other_id) if other_id else None
-        return event_view(conference, hosts, event, city, lang, attendee_ids, other)
+        shown = event_view(conference, hosts, event, city, lang, attendee_ids, other)
+        return dataclasses.replace(shown, change=_change(version, event, city, lang))
 
     # Day by day: every event one of the city's people attends, grouped by local day.
     attendees_here: dict[str, list[str]] = {}
@@ -741,6 +772,7 @@ def city_page(
         holidays=holidays_in_window(conference, city, lang),
         people=tuple(people),
         unscheduled=_unscheduled_for(conference, matchmaking, schedule, city, lang),
+        version=_version_line(version, lang),
     )
 
 
@@ -775,6 +807,28 @@ def _index_of(schedule: Schedule) -> _ScheduleIndex:
     )
     _last_index[:] = [(schedule, index)]
     return index
+
+
+def _version_line(version: AgendaVersion | None, lang: str) -> str:
+    """ "Version 2 of 8 May 2020" in the page's language; "" without a version."""
+    if version is None:
+        return ""
+    when = format_day(version.published, lang)
+    return WORDS[lang]["version"].format(number=version.number, date=when)
+
+
+def _change(version: AgendaVersion | None, event: ScheduledEvent, city: City, lang: str) -> str:
+    """What changed of an event since the previous version, in the page's language."""
+    if version is None or version.number < 2:
+        return ""
+    if event.event_id in version.added:
+        return WORDS[lang]["new_since"]
+    before = version.moved.get(event.event_id)
+    if before is None:
+        return ""
+    zone = city.zone
+    when = f"{format_day(before.astimezone(zone).date(), lang)}, {format_clock(before, zone, lang)}"
+    return WORDS[lang]["moved_from"].format(when=when)
 
 
 def _other(pair: Match | Meeting | Partnership, city_id: str) -> str:
