@@ -28,6 +28,7 @@ from typing import Any, Literal
 from scheduler.errors import UserError
 from scheduler.export.agendas import AgendaVersion
 from scheduler.export.ical import Cancellation
+from scheduler.export.tables import utc_text
 from scheduler.model import (
     SESSION_KINDS,
     Conference,
@@ -379,12 +380,12 @@ def state(version: Version, schedule: Schedule, stamp: datetime) -> dict[str, An
     return {
         "format": STATE_FORMAT,
         "version": version.number,
-        "published_at": _utc(stamp),
+        "published_at": utc_text(stamp),
         "attended_weight": schedule.objective,
         "events": {
             e.event_id: {
-                "start": _utc(e.start),
-                "end": _utc(e.end),
+                "start": utc_text(e.start),
+                "end": utc_text(e.end),
                 "room": e.room,
                 "sequence": version.sequences[e.event_id],
                 "look": version.looks[e.event_id],
@@ -491,10 +492,6 @@ def _agree(folder: Path, published: Published, tables: Mapping[str, Any]) -> Non
             f"--previous {folder}: {STATE_FILE} does not match attendance.csv (participant "
             f"{differ[0][0]}, event {differ[0][1]}); re-plan from the folder as published"
         )
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _parse_utc(text: str) -> datetime:

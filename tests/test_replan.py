@@ -260,11 +260,8 @@ def plain_attendee(folder: Path) -> str:
     return next(pid for pid in sorted(roles) if roles[pid] == {"attendee"} and len(found[pid]) >= 2)
 
 
-def test_a_withdrawn_participant_gets_a_cancel_for_each_entry_and_nobody_else_anything(
-    published, tmp_path: Path
-) -> None:
-    _inputs, first = published
-    gone = plain_attendee(first)
+def withdrawing(gone: str) -> Callable[[Path, Path], None]:
+    """A change: ``gone`` withdraws (out of participants, preferences, unavailability)."""
 
     def withdraw(inputs: Path, _before: Path) -> None:
         for name in ("participants.csv", "preferences.csv", "unavailability.csv"):
@@ -272,7 +269,16 @@ def test_a_withdrawn_participant_gets_a_cancel_for_each_entry_and_nobody_else_an
             kept = [r for r in rows(path) if r["participant_id"] != gone]
             write_rows(path, kept, header(path))
 
-    done = replan(published, tmp_path, withdraw)
+    return withdraw
+
+
+def test_a_withdrawn_participant_gets_a_cancel_for_each_entry_and_nobody_else_anything(
+    published, tmp_path: Path
+) -> None:
+    _inputs, first = published
+    gone = plain_attendee(first)
+
+    done = replan(published, tmp_path, withdrawing(gone))
     had = entries(first)[gone]
     theirs = {(r["event_id"], r["method"]) for r in done.outbox() if r["participant_id"] == gone}
     assert theirs == {(eid, "CANCEL") for eid in had}
@@ -666,13 +672,7 @@ def test_the_re_plan_checker_rejects_a_version_that_misinforms(published, tmp_pa
     _inputs, first = published
     gone = plain_attendee(first)
 
-    def withdraw(inputs: Path, _before: Path) -> None:
-        for name in ("participants.csv", "preferences.csv", "unavailability.csv"):
-            path = inputs / name
-            kept = [r for r in rows(path) if r["participant_id"] != gone]
-            write_rows(path, kept, header(path))
-
-    done = replan(published, tmp_path, withdraw)
+    done = replan(published, tmp_path, withdrawing(gone))
     conference = done.result.conference
     outbox, changes = done.outbox(), done.changes()
     cancel = next(r for r in outbox if r["method"] == "CANCEL")

@@ -71,8 +71,7 @@ def write_presentations(
     from scheduler.export.agendas import write_agendas
     from scheduler.export.ical import write_calendars
 
-    cores = workers or os.cpu_count() or 1
-    if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM:
+    def calendars(told: Progress | None) -> None:
         write_calendars(
             conference,
             matchmaking,
@@ -82,8 +81,12 @@ def write_presentations(
             sequences=sequences,
             cancellations=cancellations,
             previous=previous,
-            progress=progress,
+            progress=told,
         )
+
+    cores = workers or os.cpu_count() or 1
+    if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM:
+        calendars(progress)
         write_agendas(
             conference,
             matchmaking,
@@ -116,17 +119,7 @@ def write_presentations(
         relay = threading.Thread(target=_relay, args=(child.stdout, told), daemon=True)
         relay.start()
         try:
-            write_calendars(
-                conference,
-                matchmaking,
-                schedule,
-                folder,
-                stamp=stamp,
-                sequences=sequences,
-                cancellations=cancellations,
-                previous=previous,
-                progress=told,
-            )
+            calendars(told)
             code = child.wait()
             relay.join()
         finally:
