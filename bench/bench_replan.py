@@ -42,6 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.bench_shapes import SHAPES  # conferences of other shapes
 from bench.bench_solver import SIZES  # the same S, M, L
 
 # Tiny, for trying the benchmark itself out (not in --sizes' help).
@@ -290,7 +291,7 @@ CHANGES = (
 
 
 def run_size(
-    size: str, time_limit: float, seed: int, moves: int | None, only: str, pdf: bool
+    size: str, time_limit: float, seed: int, moves: int | None, only: str, shape: str
 ) -> dict:
     from scheduler import pipeline, review
     from scheduler.check import check_outputs
@@ -299,10 +300,6 @@ def run_size(
     from scheduler.generate import generate
     from scheduler.replan import next_version, read_published
 
-    if not pdf:  # agenda HTML only: the PDFs are slow on a busy machine
-        from scheduler.export import agendas
-
-        agendas.render_pdfs = lambda jobs, workers=None: None
     extra = {}
     if moves is not None:
         if "moves" not in inspect.signature(pipeline.run).parameters:
@@ -313,7 +310,14 @@ def run_size(
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         inputs = root / "inputs"
-        generate(inputs, cities=cities, participants=participants, sessions=sessions, seed=seed)
+        generate(
+            inputs,
+            cities=cities,
+            participants=participants,
+            sessions=sessions,
+            seed=seed,
+            shape=SHAPES[shape],
+        )
         first_out = root / "v1"
         started = time.monotonic()
         pipeline.run(inputs, first_out, time_limit=time_limit, seed=seed)
@@ -407,7 +411,7 @@ def run_size(
         "first_weight": first_weight,
         "first_s": first_seconds,
         "first_violations": first_violations,
-        "pdf": pdf,
+        "shape": shape,
         "changes": results,
     }
 
@@ -491,7 +495,7 @@ def table(result: dict) -> str:
         f"{size}: {result['events']} events, {result['participants']} participants on an "
         f"agenda; version 1 attended weight {result['first_weight']:.0f} in "
         f"{result['first_s']:.0f} s, {result['first_violations']} violations"
-        + ("" if result["pdf"] else "; agenda PDFs not written (--no-pdf)")
+        + f"; shape {result['shape']}"
     )
     return "\n".join([title, "", *lines, *[f"\n- {n}" for n in notes]])
 
@@ -508,13 +512,13 @@ def main() -> None:
         "--changes", default="", help="comma-separated numbers of the changes to run (1-9)"
     )
     parser.add_argument(
-        "--no-pdf", action="store_true", help="write agenda HTML but no PDFs (faster)"
+        "--shape", default="default", choices=sorted(SHAPES), help="bench_shapes.py's shapes"
     )
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
         result = run_size(
-            args.one, args.time_limit, args.seed, args.moves, args.changes, not args.no_pdf
+            args.one, args.time_limit, args.seed, args.moves, args.changes, args.shape
         )
         print(json.dumps(result))
         return
@@ -528,8 +532,7 @@ def main() -> None:
             command += ["--moves", str(args.moves)]
         if args.changes:
             command += ["--changes", args.changes]
-        if args.no_pdf:
-            command.append("--no-pdf")
+        command += ["--shape", args.shape]
         done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=False)
         if done.returncode != 0:
             print(f"size {size} failed", file=sys.stderr)
