@@ -50,6 +50,9 @@ class Rearranger:
         self.interpreters = search.conference.resources.interpreters
         self.work = 0.0  # CP-SAT's deterministic time spent so far (work, not seconds)
         self.last: cp_model.CpSolver | None = None  # the last solve, for its bound
+        # a rearrangement of every movable event at once was solved to optimality: the
+        # local search's measure cannot rise any more (a re-plan that moves one event)
+        self.proven = False
         self.movable = sorted(e.id for e in self.events.values() if e.fixed_cell is None)
         self.wanting = search.wanting
 
@@ -72,6 +75,8 @@ class Rearranger:
         """One neighbourhood: free it, solve, keep the result when it is better. A small
         conference is taken whole: every movable event at any of its starts."""
         placed = [e for e in self.movable if e in self.placer.placed]
+        if self.proven:
+            return False
         if 0 < len(placed) <= WHOLE_PROBLEM:
             return self.rearrange(placed, seconds, workers, seed, deterministic, anywhere=True)
         free = self.pick()
@@ -305,6 +310,7 @@ class Rearranger:
                 if len(items) > room:
                     model.add(sum(items) <= room)
         if not objective:
+            self.proven = anywhere  # nobody wants what may move: nothing to gain
             return False
         model.maximize(sum(objective))
         solver = new_solver(
@@ -313,6 +319,7 @@ class Rearranger:
         status = solver.solve(model)
         self.work += solver.response_proto.deterministic_time
         self.last = solver
+        self.proven = anywhere and status == cp_model.OPTIMAL
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return False
         if solver.objective_value <= before_value + 0.5:
