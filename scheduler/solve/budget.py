@@ -7,6 +7,8 @@
                       what is left of the time limit
     bound             the tighter bounds (lagrange.py) in what is left after that, at
                       most 10 % of the time limit; none is taken from the search
+                      (lagrange.py starts each of its two bounds only when enough of
+                      that is left: CAPACITY_LP_SECONDS, MIN_LAGRANGIAN_SECONDS)
 
 With the clock (the default) the shares are deadlines: a phase stops when its share of
 the wall clock is used, and a later phase gets what is left; a CP-SAT phase with less

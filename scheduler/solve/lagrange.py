@@ -543,6 +543,11 @@ class LagrangianBound:
 # (an iteration then takes well under a second), for at most this many iterations
 MAX_PRICES = 3_000_000
 MAX_ITERATIONS = 20
+# GLOP (the capacity LP) cannot be stopped: it starts only with this much time left, and
+# a second more per this many (participant, session) pairs (measured at S and M, busy)
+CAPACITY_LP_SECONDS = 2.0
+CAPACITY_LP_PAIRS_PER_SECOND = 5000
+MIN_LAGRANGIAN_SECONDS = 1.0  # the Lagrangian starts only with this much time left
 
 
 def tighter_bound(
@@ -576,9 +581,7 @@ def tighter_bound(
         return math.inf if seconds is None else seconds - (clock.monotonic() - started)
 
     pairs = sum(len(wanted.get(e.id, ())) + len(e.people) for e in sessions)
-    # GLOP cannot be stopped: start it only with time for it (about 1 s per 5000 pairs
-    # on a busy machine, measured at S and M)
-    if best <= target or left() < 2.0 + pairs / 5000:
+    if best <= target or left() < CAPACITY_LP_SECONDS + pairs / CAPACITY_LP_PAIRS_PER_SECOND:
         return best
     second = capacity_bound(conference, grid, sessions, meetings, wanted)
     if second is not None:
@@ -587,7 +590,7 @@ def tighter_bound(
     for event in sessions + meetings:
         cells |= event.allowed
     prices = pairs * int(cells.sum())
-    if best <= target or left() < 1.0 or prices > MAX_PRICES:
+    if best <= target or left() < MIN_LAGRANGIAN_SECONDS or prices > MAX_PRICES:
         return best
     lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
     budget = None if seconds is None else left()
