@@ -30,6 +30,7 @@ test: $(BIN)/scheduler
 lint: $(BIN)/scheduler
 	$(BIN)/ruff check scheduler tests bench
 	$(BIN)/ruff format --check scheduler tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) outputs

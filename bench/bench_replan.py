@@ -37,7 +37,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -300,13 +302,13 @@ def run_size(
     from scheduler.generate import generate
     from scheduler.replan import next_version, read_published
 
-    extra = {}
+    extra: dict[str, Any] = {}
     if moves is not None:
         if "moves" not in inspect.signature(pipeline.run).parameters:
             raise SystemExit("this version of pipeline.run has no `moves`: leave out --moves")
         extra["moves"] = moves
     cities, participants, sessions = SIZES[size]
-    results = []
+    results: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         inputs = root / "inputs"
@@ -346,7 +348,7 @@ def run_size(
                     time_limit=time_limit,
                     seed=seed,
                     previous=out,
-                    step=lambda text, steps=steps: steps.append((time.monotonic(), text)),
+                    step=partial(lambda steps, text: steps.append((time.monotonic(), text)), steps),
                     **extra,
                 )
                 replan_seconds = time.monotonic() - started

@@ -322,9 +322,9 @@ def _remove_old(old: Path) -> None:
     written = _written_files(old) or set()
     top = str(old)
     for name in written:  # strings, not Paths: tens of thousands of files
-        path = f"{top}/{name}"
-        if os.path.islink(path) or os.path.isfile(path):
-            os.unlink(path)
+        listed = f"{top}/{name}"
+        if os.path.islink(listed) or os.path.isfile(listed):
+            os.unlink(listed)
     for name in CARRIED_OVER:
         path = old / name
         if path.is_dir() and not path.is_symlink():

@@ -965,8 +965,8 @@ def test_cancel_messages_are_itip_cancels_that_libical_accepts(tmp_path: Path) -
         assert str(event["ATTENDEE"]) == f"mailto:{cancellation.email}"
         assert str(event["ORGANIZER"]) == "mailto:konferenz@example.org"
     results = libical(files)
-    for path, result in results.items():
-        assert result["ok"] and not result["parse_errors"] and not result["itip_errors"], path
+    for name, result in results.items():
+        assert result["ok"] and not result["parse_errors"] and not result["itip_errors"], name
     rows = ical_js(files)
     assert {(r["uid"], r["start"]) for r in rows} == {
         (uid(conf, c.event_id), iso(c.start)) for c in cancellations
@@ -1032,10 +1032,10 @@ def test_no_text_in_the_model_can_add_a_line_to_a_calendar(tmp_path: Path) -> No
     rows = ical_js(files)
     assert {r["uid"] for r in rows} == expected
     assert len(rows) == sum(len(vevents(read(p))) for p in files)
-    for path, result in libical(files).items():
-        assert not result["parse_errors"], (path, result)
-        if path.split("/")[-3:-2] == ["invites"] or "/invites/" in path:
-            assert result["ok"] and not result["itip_errors"], (path, result)
+    for name, result in libical(files).items():
+        assert not result["parse_errors"], (name, result)
+        if name.split("/")[-3:-2] == ["invites"] or "/invites/" in name:
+            assert result["ok"] and not result["itip_errors"], (name, result)
     for path in files:
         for event in vevents(read(path)):
             assert str(event["UID"]) in expected

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -221,7 +222,9 @@ def valid_tables() -> dict[str, Rows]:
     }
 
 
-def csv_text(rows: Rows, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL) -> str:
+def csv_text(
+    rows: Rows, delimiter: str = ",", quoting: Literal[0, 1, 2, 3] = csv.QUOTE_MINIMAL
+) -> str:
     """Rows as CSV text; columns of the first row, in that order."""
     out = io.StringIO()
     writer = csv.DictWriter(

@@ -206,6 +206,13 @@ def calendar_part(message: EmailMessage) -> Any:
     return parts[0]
 
 
+def body(message: EmailMessage, subtype: str) -> str:
+    """The message's text/plain or text/html body."""
+    part = message.get_body((subtype,))
+    assert part is not None, f"no text/{subtype} body"
+    return part.get_content()
+
+
 # -- the messages -----------------------------------------------------------------------------
 
 
@@ -219,7 +226,7 @@ def test_every_message_arrives_once_as_an_imip_invitation(
     assert server.message_ids() == Counter(set(by_id))  # each exactly once
     people = participants(inputs)
     addresses = {p["email"].lower() for p in people.values()}
-    files = []
+    files: list[Path] = []
     for mail_from, rcpt_tos, content in server.accepted:
         message = message_from_bytes(content, policy=default)
         row = by_id[str(message["Message-ID"])]
@@ -245,8 +252,8 @@ def test_every_message_arrives_once_as_an_imip_invitation(
         assert part.get_content_charset() == "utf-8"
         attachments = [p for p in message.iter_attachments() if p.get_filename() == "invite.ics"]
         assert len(attachments) == 1 and attachments[0].get_content() == data
-        text = message.get_body(("plain",)).get_content()
-        page = message.get_body(("html",)).get_content()
+        text = body(message, "plain")
+        page = body(message, "html")
         assert person["name"] in text
         assert "<b>" not in page and "&lt;b&gt;" in page or "<b>" not in person["name"]
         path = tmp_path / f"{len(files)}.ics"
@@ -283,7 +290,7 @@ def test_utf8_names_and_markup_arrive_intact_and_escaped(
         name = named[rcpt_tos[0]]
         assert message["To"].addresses[0].display_name == name
         assert len(message["To"].addresses) == 1
-        page = message.get_body(("html",)).get_content()
+        page = body(message, "html")
         assert "<b>" not in page and "<mallory" not in page
         seen.add(name)
     assert seen == set(named.values()) and len(seen) >= 2

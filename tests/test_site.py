@@ -169,7 +169,9 @@ def test_the_emails_carry_the_subscription_links(
     tokens = set(feeds(site))
     for eml in (outputs / "outbox").rglob("*.eml"):
         message = message_from_bytes(eml.read_bytes(), policy=default)
-        text = message.get_body(("plain",)).get_content()
+        plain = message.get_body(("plain",))
+        assert plain is not None
+        text = plain.get_content()
         links = [w for w in text.split() if w.startswith(("https://", "webcal://"))]
         feed_links = [w for w in links if "/feeds/" in w]
         assert len(feed_links) == 2, text

@@ -1,17 +1,26 @@
 """The solve's time budget: every share derived from ``time_limit``, in one place.
 
-    placement  85 %   greedy, CP-SAT when the greedy leaves events out (half of what is
-                      left of placement), local search with rearrangements
-    attendance 15 %   the CP-SAT polish of who attends (only when a capacity binds)
-    bound             the tighter bounds (lagrange.py) in what is left, at most 10 %
+    placement   85 %  greedy, then CP-SAT when the greedy leaves events out (half of
+                      what is left of placement), then the local search with its
+                      rearrangements (at most 10 s of CP-SAT each) until the 85 % are used
+    attendance  15 %  the CP-SAT polish of who attends (only when a capacity binds):
+                      what is left of the time limit
+    bound             the tighter bounds (lagrange.py) in what is left after that, at
+                      most 10 % of the time limit; none is taken from the search
+                      (lagrange.py starts each of its two bounds only when enough of
+                      that is left: CAPACITY_LP_SECONDS, MIN_LAGRANGIAN_SECONDS)
 
 With the clock (the default) the shares are deadlines: a phase stops when its share of
-the wall clock is used, and a later phase gets what is left. Under ``deterministic`` no
-decision reads the clock, so that the same inputs and seed give the same schedule on any
-machine, however busy: CP-SAT gets the same shares as *deterministic time* (its own
-measure of work, about a second per unit on this kind of machine), the local search runs
-a fixed number of passes, the rearrangements stop when their CP-SAT work reaches their
-share, and the polish runs whenever a capacity binds.
+the wall clock is used, and a later phase gets what is left; a CP-SAT phase with less
+than a second left is skipped. Under ``deterministic`` no decision reads the clock, so
+that the same inputs and seed give the same schedule on any machine, however busy:
+CP-SAT gets the same shares as *deterministic time* (its own measure of work, about a
+second per unit on this kind of machine): the placement model 85 % × 50 % = 42.5 %, all
+rearrangements together 40 %, the polish 15 %; the local search runs a fixed number of
+passes, the tighter bounds a fixed number of iterations, the polish runs whenever a
+capacity binds, and the local search takes no schedule on the clock's word (what is
+kept would depend on when). ``elapsed`` reads the clock for the progress line and
+``solve_seconds`` only.
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ DETERMINISTIC_PASSES = 3  # local-search passes in deterministic mode
 REPORT_EVERY = 10.0  # seconds between complete schedules reported during local search
 BOUND_SHARE = 0.1  # of the time limit, at most: the tighter bounds after the search
 MIN_CP_SAT_SECONDS = 0.5  # below this a CP-SAT run is not worth starting
+MIN_PHASE_SECONDS = 1.0  # a CP-SAT phase with less than this left on the clock is skipped
 
 
 @dataclass
@@ -59,7 +69,7 @@ class Budget:
         if self.deterministic:
             return self.time_limit * PLACEMENT_SHARE * PLACEMENT_CP_SAT_SHARE
         left = self.placement_left()
-        if left < 1.0:
+        if left < MIN_PHASE_SECONDS:
             return None
         return max(MIN_CP_SAT_SECONDS, PLACEMENT_CP_SAT_SHARE * left)
 
@@ -70,6 +80,12 @@ class Budget:
     def local_search_passes(self) -> int | None:
         """Passes of the local search; None: until the placement deadline."""
         return DETERMINISTIC_PASSES if self.deterministic else None
+
+    def report_due(self, since: float) -> bool:
+        """Whether the local search should report a complete schedule now, the last one
+        having been at ``elapsed() == since``: every REPORT_EVERY seconds; never when
+        deterministic (a schedule reported is also kept, which must not depend on when)."""
+        return not self.deterministic and self.elapsed() - since >= REPORT_EVERY
 
     def rearrangement(self, work_done: float) -> float | None:
         """Seconds (or deterministic time) for the next rearrangement; None: no more.
@@ -94,7 +110,7 @@ class Budget:
         if self.deterministic:
             return self.time_limit * (1 - PLACEMENT_SHARE)
         left = self.time_limit - self.elapsed()
-        return left - MIN_CP_SAT_SECONDS if left > 1.0 else None
+        return left - MIN_CP_SAT_SECONDS if left > MIN_PHASE_SECONDS else None
 
 
-__all__ = ["REPORT_EVERY", "Budget"]
+__all__ = ["Budget"]

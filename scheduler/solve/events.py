@@ -4,7 +4,7 @@ lasts, and at which grid cells it may start (or, when none, why not)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
@@ -152,11 +152,10 @@ def plan_events(
 def _resolve_starts(
     conference: Conference, grid: TimeGrid, event: PlannedEvent, everyone: tuple[Participant, ...]
 ) -> None:
+    """The event's allowed starts, or (none) its problem in words."""
     people = [
         conference.participants_by_id[p] for p in event.people if p in conference.participants_by_id
     ]
-    role = event.people_role
-    what = "session" if event.is_session else "meeting"
     if event.interpreted and conference.resources.interpreters == 0:
         event.problem = "it needs an interpreter (language de-tr) and there are none (resources.interpreters = 0)"
         event.allowed = np.zeros(grid.cells, dtype=bool)
@@ -167,58 +166,87 @@ def _resolve_starts(
         event.allowed = window
         return
     if event.session is not None and event.session.fixed_start is not None:
-        fixed = event.session.fixed_start.astimezone(UTC)
-        exact = grid.cell_at(fixed)
-        cell = round(exact)
-        when = fixed.astimezone(conference.zone).strftime("%Y-%m-%d %H:%M")
-        if abs(exact - cell) > 1e-9 or not 0 <= cell < grid.cells:
-            event.problem = f"its fixed start {when} is not on the {grid.grid}-minute grid"
-        elif not window[cell]:
-            event.problem = f"its fixed start {when} is outside the days it may take place"
-        else:
-            for person in people:
-                if not grid.allowed_starts(grid.profile(person), event.length)[cell]:
-                    reason = why_not_free(conference, grid, person, cell, event.length)
-                    event.problem = f"{_who(conference, person.id, role)} cannot attend at its fixed start {when}: {reason}"
-                    break
-        mask = np.zeros(grid.cells, dtype=bool)
-        if event.problem is None:
-            mask[cell] = True
-            event.fixed_cell = cell
-        event.allowed = mask
+        _pin_fixed_start(conference, grid, event, people, window, event.session.fixed_start)
         return
     allowed = window.copy()
     for person in people:
         own = grid.allowed_starts(grid.profile(person), event.length) & window
         if not own.any():
-            # free at some moment but never long enough: the event is longer than any
-            # stretch of their day hours, which "unavailable" would hide from the organiser
-            if (grid.allowed_starts(grid.profile(person), 1) & window).any():
-                event.problem = (
-                    f"{_who(conference, person.id, role)} has no free {event.duration} minutes "
-                    f"within their day hours on any day this {what} may take place"
-                )
-            else:
-                event.problem = f"{_who(conference, person.id, role)} is unavailable on every day this {what} may take place"
+            event.problem = _never_free(conference, grid, event, person, window)
             event.allowed = own
             return
         allowed &= own
     if not people:
         allowed &= grid.everyone_starts(everyone, event.length)
-        if not allowed.any():
-            event.problem = f"no participant could attend at any time this {what} may take place"
-    elif not allowed.any():
-        if event.meeting is not None:
-            names = " and ".join(
-                conference.cities_by_id[c].name
-                for c in (event.meeting.city_a, event.meeting.city_b)
-            )
-            event.problem = (
-                f"no {event.duration}-minute time when all delegates of {names} are free"
-            )
-        else:
-            event.problem = f"no {event.duration}-minute time when all its hosts ({', '.join(event.people)}) are free"
+    if not allowed.any():
+        event.problem = _no_common_time(conference, event, bool(people))
     event.allowed = allowed
+
+
+def _pin_fixed_start(
+    conference: Conference,
+    grid: TimeGrid,
+    event: PlannedEvent,
+    people: list[Participant],
+    window: np.ndarray,
+    fixed_start: datetime,
+) -> None:
+    """A session with a fixed start: allowed at that one cell, or its problem in words."""
+    fixed = fixed_start.astimezone(UTC)
+    exact = grid.cell_at(fixed)
+    cell = round(exact)
+    when = fixed.astimezone(conference.zone).strftime("%Y-%m-%d %H:%M")
+    if abs(exact - cell) > 1e-9 or not 0 <= cell < grid.cells:
+        event.problem = f"its fixed start {when} is not on the {grid.grid}-minute grid"
+    elif not window[cell]:
+        event.problem = f"its fixed start {when} is outside the days it may take place"
+    else:
+        busy = (p for p in people if not grid.allowed_starts(grid.profile(p), event.length)[cell])
+        person = next(busy, None)
+        if person is not None:
+            reason = why_not_free(conference, grid, person, cell, event.length)
+            who = _who(conference, person.id, event.people_role)
+            event.problem = f"{who} cannot attend at its fixed start {when}: {reason}"
+    mask = np.zeros(grid.cells, dtype=bool)
+    if event.problem is None:
+        mask[cell] = True
+        event.fixed_cell = cell
+    event.allowed = mask
+
+
+def _never_free(
+    conference: Conference,
+    grid: TimeGrid,
+    event: PlannedEvent,
+    person: Participant,
+    window: np.ndarray,
+) -> str:
+    """Why a host or delegate free at no start of the event's window keeps it out."""
+    who = _who(conference, person.id, event.people_role)
+    what = "session" if event.is_session else "meeting"
+    # free at some moment but never long enough: the event is longer than any stretch of
+    # their day hours, which "unavailable" would hide from the organiser
+    if (grid.allowed_starts(grid.profile(person), 1) & window).any():
+        return (
+            f"{who} has no free {event.duration} minutes "
+            f"within their day hours on any day this {what} may take place"
+        )
+    return f"{who} is unavailable on every day this {what} may take place"
+
+
+def _no_common_time(conference: Conference, event: PlannedEvent, has_people: bool) -> str:
+    """Why an event whose people are each free sometimes has no start for all of them."""
+    if not has_people:
+        what = "session" if event.is_session else "meeting"
+        return f"no participant could attend at any time this {what} may take place"
+    if event.meeting is not None:
+        names = " and ".join(
+            conference.cities_by_id[c].name for c in (event.meeting.city_a, event.meeting.city_b)
+        )
+        return f"no {event.duration}-minute time when all delegates of {names} are free"
+    return (
+        f"no {event.duration}-minute time when all its hosts ({', '.join(event.people)}) are free"
+    )
 
 
 def wanted(conference: Conference) -> dict[str, list[tuple[str, int]]]:

@@ -50,6 +50,7 @@ from scheduler.solve.events import PlannedEvent
 NEG = -1e18  # "not possible" in the dynamic programme
 # stop when the bound is within this share of the target (nothing more to prove)
 CLOSE_ENOUGH = 1e-6
+PRICES = ("lam", "mu", "sigma", "rho", "pi")  # the attributes holding λ, μ, σ, ρ, π
 
 
 @dataclass
@@ -89,60 +90,88 @@ class LagrangianBound:
         self.grid = grid
         self.sessions = sessions
         self.meetings = meetings
-        rules = conference.calendar
-        people = conference.participants_by_id
-        g = grid.grid
-        self.cap = rules.max_events_per_day
-        buffer = rules.buffer_minutes
-
+        self.cap = conference.calendar.max_events_per_day
         mask = np.zeros(grid.cells, dtype=bool)
         for event in sessions + meetings:
             mask |= event.allowed
         self.cells = np.flatnonzero(mask)
-        cells = self.cells
-        npos = len(cells)
-        self.npos = npos
+        self.npos = len(self.cells)
+        self._allowed: dict[tuple[object, int], np.ndarray] = {}
+        self.session_at = np.array([e.allowed[self.cells] for e in sessions], dtype=bool).reshape(
+            len(sessions), self.npos
+        )
 
-        # participants with something to attend: (pid, session index, w, host)
+        kept, masks = self._attendable(wanted)
+        self.pids = sorted({pid for pid, *_ in kept})
+        index = {pid: i for i, pid in enumerate(self.pids)}
+        zone_names = self._zones()
+        self._pairs(kept, masks, index)
+        self._next_starts(zone_names)
+        self._meeting_batches(index)
+        self._session_side()
+
+        # prices
+        # float32 is enough: the value is computed exactly (in float64) for the stored prices
+        self.lam = np.zeros((len(self.pair_person), self.npos), dtype=np.float32)
+        self.mu = np.zeros(len(self.pair_person))
+        self.sigma = np.zeros(len(sessions))
+        self.rho = np.zeros(grid.cells)
+        self.pi = np.zeros(grid.cells)
+        self._start_from_transport(wanted)
+
+    def _allowed_at(self, pid: str, length: int) -> np.ndarray:
+        """Where participant ``pid`` could start ``length`` cells, at the positions."""
+        profile = self.grid.profile(self.conference.participants_by_id[pid])
+        key = (profile, length)
+        if key not in self._allowed:
+            self._allowed[key] = self.grid.allowed_starts(profile, length)[self.cells]
+        return self._allowed[key]
+
+    def _attendable(
+        self, wanted: dict[str, list[tuple[str, int]]]
+    ) -> tuple[list[tuple[str, int, int, bool]], list[np.ndarray]]:
+        """Participants with something to attend: (pid, session index, w, host), each with
+        the positions where they could attend that session."""
+        people = self.conference.participants_by_id
         pairs: list[tuple[str, int, int, bool]] = []
-        for j, event in enumerate(sessions):
+        for j, event in enumerate(self.sessions):
             for pid, w in wanted.get(event.id, []):
                 pairs.append((pid, j, w, False))
             for pid in event.people:
                 if pid in people and event.session is not None:
-                    w = conference.wanted_weight(people[pid], event.session)
+                    w = self.conference.wanted_weight(people[pid], event.session)
                     if w > 0:
                         pairs.append((pid, j, w, True))
-        allowed_cache: dict[tuple[object, int], np.ndarray] = {}
-
-        def allowed_at(pid: str, length: int) -> np.ndarray:
-            profile = grid.profile(people[pid])
-            key = (profile, length)
-            if key not in allowed_cache:
-                allowed_cache[key] = grid.allowed_starts(profile, length)[cells]
-            return allowed_cache[key]
-
-        session_at = [e.allowed[cells] for e in sessions]
         kept = []
         masks = []
         for pid, j, w, host in pairs:
-            m = session_at[j] & allowed_at(pid, sessions[j].length)
+            m = self.session_at[j] & self._allowed_at(pid, self.sessions[j].length)
             if m.any():
                 kept.append((pid, j, w, host))
                 masks.append(m)
-        self.pids = sorted({pid for pid, *_ in kept})
-        index = {pid: i for i, pid in enumerate(self.pids)}
-        npeople = len(self.pids)
+        return kept, masks
 
+    def _zones(self) -> list[str]:
+        """Each participant's zone index (``self.zone``); the zones' names by index."""
+        people = self.conference.participants_by_id
         zones: dict[str, int] = {}
-        self.zone = np.zeros(npeople, dtype=np.int64)
+        self.zone = np.zeros(len(self.pids), dtype=np.int64)
         for i, pid in enumerate(self.pids):
-            self.zone[i] = zones.setdefault(grid.profile(people[pid]).timezone, len(zones))
+            self.zone[i] = zones.setdefault(self.grid.profile(people[pid]).timezone, len(zones))
+        return sorted(zones, key=zones.__getitem__)
 
-        # durations -> classes; pairs sorted by (class, person)
+    def _pairs(
+        self,
+        kept: list[tuple[str, int, int, bool]],
+        masks: list[np.ndarray],
+        index: dict[str, int],
+    ) -> None:
+        """The (participant, session) pairs as arrays, sorted by (duration class, person)."""
+        sessions = self.sessions
+        buffer = self.conference.calendar.buffer_minutes
         durations = sorted({sessions[j].duration for _, j, _, _ in kept})
         class_of = {d: c for c, d in enumerate(durations)}
-        self.steps = [-(-(d + buffer) // g) for d in durations]
+        self.steps = [-(-(d + buffer) // self.grid.grid) for d in durations]
         order = sorted(
             range(len(kept)),
             key=lambda a: (class_of[sessions[kept[a][1]].duration], index[kept[a][0]]),
@@ -157,7 +186,7 @@ class LagrangianBound:
         self.pair_mask = (
             np.array([masks[a] for a in order], dtype=bool)
             if order
-            else np.zeros((0, npos), dtype=bool)
+            else np.zeros((0, self.npos), dtype=bool)
         )
         self.nclasses = len(durations)
         # pairs by session, to add up their prices per session and start
@@ -166,16 +195,22 @@ class LagrangianBound:
         self.session_rows = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
         self.session_of_rows = ordered[self.session_rows] if len(ordered) else ordered
 
-        # local dates per zone at each position; jumps per class
-        zone_names = sorted(zones, key=zones.get)  # type: ignore[arg-type]
+    def _next_starts(self, zone_names: list[str]) -> None:
+        """Local dates per zone at each position; per duration class (and meetings) the
+        position of the next start, and whether it is on the same local date."""
+        cells, npos = self.cells, self.npos
         dates = np.array(
-            [[grid.local_date(int(c), ZoneInfo(z)).toordinal() for c in cells] for z in zone_names],
+            [
+                [self.grid.local_date(int(c), ZoneInfo(z)).toordinal() for c in cells]
+                for z in zone_names
+            ],
             dtype=np.int64,
         ).reshape(len(zone_names), npos)
         padded = np.concatenate([dates, np.full((len(zone_names), 1), -1)], axis=1)
         self.same_next = padded[:, :npos] == padded[:, 1 : npos + 1]
-        meeting_minutes = min((m.duration for m in meetings), default=0)
-        self.meeting_step = -(-(meeting_minutes + buffer) // g)
+        self.meeting_minutes = min((m.duration for m in self.meetings), default=0)
+        buffer = self.conference.calendar.buffer_minutes
+        self.meeting_step = -(-(self.meeting_minutes + buffer) // self.grid.grid)
         self.jumps: list[np.ndarray] = []  # per class: the position of the next start
         self.same_jump: list[np.ndarray] = []  # per class: (zone, position) same local date
         for step in [*self.steps, self.meeting_step]:
@@ -183,12 +218,14 @@ class LagrangianBound:
             self.jumps.append(ahead)
             self.same_jump.append(padded[:, ahead] == dates)
 
-        # meetings per participant (pooled)
+    def _meeting_batches(self, index: dict[str, int]) -> None:
+        """Participants in batches by whether they have meetings (pooled: any of their
+        meetings at any position one of them allows, the shortest meeting's length)."""
         meeting_count: dict[str, int] = defaultdict(int)
         meeting_cells: dict[str, np.ndarray] = {}
-        length = grid.cells_for(meeting_minutes) if meetings else 1
-        for meeting in meetings:
-            here = meeting.allowed[cells]
+        length = self.grid.cells_for(self.meeting_minutes) if self.meetings else 1
+        for meeting in self.meetings:
+            here = meeting.allowed[self.cells]
             for pid in meeting.people:
                 if pid in index:
                     meeting_count[pid] += 1
@@ -199,40 +236,32 @@ class LagrangianBound:
         for members in (np.flatnonzero(counts == 0), np.flatnonzero(counts > 0)):
             if not len(members):
                 continue
-            ok = np.zeros((len(members), npos), dtype=bool)
+            ok = np.zeros((len(members), self.npos), dtype=bool)
             for row, member in enumerate(members.tolist()):
                 pid = self.pids[member]
                 if pid in meeting_cells:
-                    ok[row] = meeting_cells[pid] & allowed_at(pid, length)
+                    ok[row] = meeting_cells[pid] & self._allowed_at(pid, length)
             states = int(counts[members].max()) + 1
             batch = _Batch(members, counts[members], states, self.zone[members], ok)
             self.batches.append(batch)
 
-        # session side: cells each occupies
+    def _session_side(self) -> None:
+        """Seats, rooms, interpreters, and where each meeting may start."""
         self.seats = np.array(
-            [np.inf if e.seats is None else float(e.seats) for e in sessions], dtype=np.float64
+            [np.inf if e.seats is None else float(e.seats) for e in self.sessions],
+            dtype=np.float64,
         )
         self.limited = np.flatnonzero(np.isfinite(self.seats))
-        self.rooms = float(conference.resources.rooms)
-        self.interpreters = float(conference.resources.interpreters)
-        self.session_at = np.array(session_at, dtype=bool).reshape(len(sessions), npos)
-        self.meeting_at = np.array([m.allowed[cells] for m in meetings], dtype=bool).reshape(
-            len(meetings), npos
-        )
-
-        # prices
-        # float32 is enough: the value is computed exactly (in float64) for the stored prices
-        self.lam = np.zeros((len(self.pair_person), npos), dtype=np.float32)
-        self.mu = np.zeros(len(self.pair_person))
-        self.sigma = np.zeros(len(sessions))
-        self.rho = np.zeros(grid.cells)
-        self.pi = np.zeros(grid.cells)
-        self._start_from_transport(conference, grid, wanted, index, order, kept)
+        self.rooms = float(self.conference.resources.rooms)
+        self.interpreters = float(self.conference.resources.interpreters)
+        self.meeting_at = np.array(
+            [m.allowed[self.cells] for m in self.meetings], dtype=bool
+        ).reshape(len(self.meetings), self.npos)
 
     # ------------------------------------------------------------------------ set-up
-    def _start_from_transport(self, conference, grid, wanted, index, order, kept) -> None:
+    def _start_from_transport(self, wanted: dict[str, list[tuple[str, int]]]) -> None:
         """μ, σ from the transportation problem's optimal dual: then L ≤ that bound."""
-        relaxation = transport(conference, grid, self.sessions, self.meetings, wanted)
+        relaxation = transport(self.conference, self.grid, self.sessions, self.meetings, wanted)
         prices = transport_prices(relaxation, self.sessions)
         if prices is None:
             return
@@ -245,7 +274,6 @@ class LagrangianBound:
     # ------------------------------------------------------------------------ one value
     def evaluate(self) -> tuple[float, dict[str, np.ndarray], dict[str, object]]:
         """L at the current prices, its subgradient, and the subproblems' choices."""
-        nsessions = len(self.sessions)
         sigma_pair = np.where(self.pair_host, 0.0, self.sigma[self.pair_session])
         base = self.pair_weight - sigma_pair - self.mu
         total = float(self.mu.sum())
@@ -258,8 +286,22 @@ class LagrangianBound:
             chosen_pos.append(positions)
         pairs = np.concatenate(chosen_pairs) if chosen_pairs else np.zeros(0, dtype=np.int64)
         positions = np.concatenate(chosen_pos) if chosen_pos else np.zeros(0, dtype=np.int64)
+        total, placed, meeting_placed, preference = self._events_side(total)
+        limited = self.limited
+        total += float((self.sigma[limited] * self.seats[limited]).sum())
+        total += float(self.rho.sum() * self.rooms + self.pi.sum() * self.interpreters)
+        subgradient = self._subgradient(pairs, positions, placed, meeting_placed)
+        choices = {"placed": placed, "preference": preference}
+        return total, subgradient, choices
 
-        # session side
+    def _events_side(
+        self, total: float
+    ) -> tuple[float, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+        """Each session at its best start for the prices (or nowhere), each meeting at its
+        cheapest: ``total`` with their values added (in this order: the sum is exactly
+        that of the bound), where each went (-1: nowhere), each session's value per
+        position."""
+        nsessions = len(self.sessions)
         room_sum = np.concatenate(([0.0], np.cumsum(self.rho)))
         interp_sum = np.concatenate(([0.0], np.cumsum(self.pi)))
         placed = np.full(nsessions, -1, dtype=np.int64)
@@ -269,18 +311,10 @@ class LagrangianBound:
                 self.lam[self.by_session].astype(np.float64), self.session_rows, axis=0
             )
         preference: dict[str, np.ndarray] = {}
-        last = self.grid.cells
-
-        def cost(event: PlannedEvent) -> np.ndarray:
-            # rooms' (and interpreters') prices over the cells the event would occupy
-            ends = np.minimum(self.cells + event.length, last)
-            total = room_sum[ends] - room_sum[self.cells]
-            if event.interpreted:
-                total = total + interp_sum[ends] - interp_sum[self.cells]
-            return total
-
         for j, event in enumerate(self.sessions):
-            q = np.where(self.session_at[j], gains[j] - cost(event), NEG)
+            q = np.where(
+                self.session_at[j], gains[j] - self._cost(event, room_sum, interp_sum), NEG
+            )
             preference[event.id] = q
             best = int(np.argmax(q)) if self.npos else -1
             if best >= 0 and q[best] > 0:
@@ -288,16 +322,34 @@ class LagrangianBound:
                 placed[j] = best
         meeting_placed = np.full(len(self.meetings), -1, dtype=np.int64)
         for m, event in enumerate(self.meetings):
-            q = np.where(self.meeting_at[m], -cost(event), NEG)
+            q = np.where(self.meeting_at[m], -self._cost(event, room_sum, interp_sum), NEG)
             best = int(np.argmax(q)) if self.npos else -1
             if best >= 0 and q[best] > NEG / 2:
                 total += float(q[best])
                 meeting_placed[m] = best
-        limited = self.limited
-        total += float((self.sigma[limited] * self.seats[limited]).sum())
-        total += float(self.rho.sum() * self.rooms + self.pi.sum() * self.interpreters)
+        return total, placed, meeting_placed, preference
 
-        # subgradient
+    def _cost(
+        self, event: PlannedEvent, room_sum: np.ndarray, interp_sum: np.ndarray
+    ) -> np.ndarray:
+        """Rooms' (and interpreters') prices over the cells the event would occupy, per
+        position; ``room_sum``, ``interp_sum`` are the prices' running sums."""
+        ends = np.minimum(self.cells + event.length, self.grid.cells)
+        total = room_sum[ends] - room_sum[self.cells]
+        if event.interpreted:
+            total = total + interp_sum[ends] - interp_sum[self.cells]
+        return total
+
+    def _subgradient(
+        self,
+        pairs: np.ndarray,
+        positions: np.ndarray,
+        placed: np.ndarray,
+        meeting_placed: np.ndarray,
+    ) -> dict[str, np.ndarray]:
+        """Each price's subgradient: by how much the choices break the rule it prices."""
+        nsessions = len(self.sessions)
+        limited = self.limited
         s_lam = np.zeros_like(self.lam)
         np.add.at(s_lam, (pairs, positions), 1.0)
         rows = np.flatnonzero(placed[self.pair_session] >= 0)
@@ -322,15 +374,7 @@ class LagrangianBound:
                     use_interp[start + event.length] -= 1
         s_rho = np.cumsum(use_room)[:-1] - self.rooms
         s_pi = np.cumsum(use_interp)[:-1] - self.interpreters
-        subgradient: dict[str, np.ndarray] = {
-            "lam": s_lam,
-            "mu": s_mu,
-            "sigma": s_sigma,
-            "rho": s_rho,
-            "pi": s_pi,
-        }
-        choices = {"placed": placed, "preference": preference}
-        return total, subgradient, choices
+        return {"lam": s_lam, "mu": s_mu, "sigma": s_sigma, "rho": s_rho, "pi": s_pi}
 
     def _people(self, batch: _Batch, base: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
         """Every participant of the batch alone, exactly: (Σ values, chosen pairs, positions)."""
@@ -446,7 +490,6 @@ class LagrangianBound:
         result = LagrangeResult(bound=0, iterations=0)
         theta = 1.0
         stale = 0
-        names = ("lam", "mu", "sigma", "rho", "pi")
         while True:
             value, subgradient, choices = self.evaluate()
             result.iterations += 1
@@ -473,27 +516,38 @@ class LagrangianBound:
                 break
             if theta < 1e-4:
                 break
-            # projected: a price at 0 that would go below 0 does not count
-            norm = 0.0
-            for name in names:
-                price, step = getattr(self, name), subgradient[name]
-                step[(price <= 0) & (step < 0)] = 0.0
-                norm += float((step * step).sum())
-            if norm <= 0:
+            if not self._step(subgradient, theta * max(value - target, 1e-3)):
                 break  # the choices are a feasible schedule of the relaxation: optimal
-            length = theta * max(value - target, 1e-3) / norm
-            for name in names:
-                price = getattr(self, name)
-                np.maximum(price + length * subgradient[name], 0.0, out=price)
         result.bound = math.floor(best_value + 1e-6) if best_value < math.inf else 0
         result.preference = best_preference
         return result
+
+    def _step(self, subgradient: dict[str, np.ndarray], scale: float) -> bool:
+        """One projected subgradient step of Polyak's length ``scale`` / ‖s‖² (a price at
+        0 that would go below 0 does not count); False: nothing to step along."""
+        norm = 0.0
+        for name in PRICES:
+            price, step = getattr(self, name), subgradient[name]
+            step[(price <= 0) & (step < 0)] = 0.0
+            norm += float((step * step).sum())
+        if norm <= 0:
+            return False
+        length = scale / norm
+        for name in PRICES:
+            price = getattr(self, name)
+            np.maximum(price + length * subgradient[name], 0.0, out=price)
+        return True
 
 
 # the Lagrangian runs only when a participant-by-start table of prices is at most this big
 # (an iteration then takes well under a second), for at most this many iterations
 MAX_PRICES = 3_000_000
 MAX_ITERATIONS = 20
+# GLOP (the capacity LP) cannot be stopped: it starts only with this much time left, and
+# a second more per this many (participant, session) pairs (measured at S and M, busy)
+CAPACITY_LP_SECONDS = 2.0
+CAPACITY_LP_PAIRS_PER_SECOND = 5000
+MIN_LAGRANGIAN_SECONDS = 1.0  # the Lagrangian starts only with this much time left
 
 
 def tighter_bound(
@@ -527,9 +581,7 @@ def tighter_bound(
         return math.inf if seconds is None else seconds - (clock.monotonic() - started)
 
     pairs = sum(len(wanted.get(e.id, ())) + len(e.people) for e in sessions)
-    # GLOP cannot be stopped: start it only with time for it (about 1 s per 5000 pairs
-    # on a busy machine, measured at S and M)
-    if best <= target or left() < 2.0 + pairs / 5000:
+    if best <= target or left() < CAPACITY_LP_SECONDS + pairs / CAPACITY_LP_PAIRS_PER_SECOND:
         return best
     second = capacity_bound(conference, grid, sessions, meetings, wanted)
     if second is not None:
@@ -538,7 +590,7 @@ def tighter_bound(
     for event in sessions + meetings:
         cells |= event.allowed
     prices = pairs * int(cells.sum())
-    if best <= target or left() < 1.0 or prices > MAX_PRICES:
+    if best <= target or left() < MIN_LAGRANGIAN_SECONDS or prices > MAX_PRICES:
         return best
     lagrangian = LagrangianBound(conference, grid, sessions, meetings, wanted)
     budget = None if seconds is None else left()
