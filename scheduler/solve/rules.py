@@ -48,7 +48,7 @@ def free_to_start(grid: TimeGrid, person: Participant, length: int) -> np.ndarra
 
 def add_only_at(
     model: cp_model.CpModel,
-    start: cp_model.IntVar,
+    start: cp_model.LinearExprT,
     cells: Sequence[int],
     when: cp_model.IntVar | None = None,
 ) -> None:
@@ -176,9 +176,9 @@ def add_apart_by_buffer(model: cp_model.CpModel, spans: list[cp_model.IntervalVa
 
 def add_either_order(
     model: cp_model.CpModel,
-    a: cp_model.IntVar | int,
+    a: cp_model.LinearExprT,
     a_cells: int,
-    b: cp_model.IntVar | int,
+    b: cp_model.LinearExprT,
     b_cells: int,
     name: str,
 ) -> tuple[cp_model.IntVar, cp_model.IntVar]:
@@ -189,6 +189,24 @@ def add_either_order(
     model.add(a + a_cells <= b).only_enforce_if(before)
     model.add(b + b_cells <= a).only_enforce_if(after)
     return before, after
+
+
+def add_apart_if(model: cp_model.CpModel, apart: Literal, *attending: cp_model.IntVar) -> None:
+    """CP-SAT form: when everything ``attending`` holds (someone attends both, or one
+    while bound to the other), the two events are ``apart`` (``add_either_order``'s
+    literal, or a truth known when both are fixed). With nothing attending: they must be."""
+    if apart is True:
+        return
+    if apart is False:
+        if len(attending) == 1:
+            model.add(attending[0] == 0)
+        else:
+            model.add_bool_or([x.Not() for x in attending])
+        return
+    if len(attending) == 1:
+        model.add_implication(attending[0], apart)
+    else:
+        model.add_bool_or([x.Not() for x in attending] + [apart])
 
 
 def add_one_at_a_time(
@@ -230,7 +248,7 @@ def add_daily_cap(model: cp_model.CpModel, items: Sequence[Literal], cap: int) -
 
 def add_date_literals(
     model: cp_model.CpModel,
-    start: cp_model.IntVar,
+    start: cp_model.LinearExprT,
     cells: Sequence[int],
     date_of: Callable[[int], Key],
     present: Literal,
