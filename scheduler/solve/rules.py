@@ -129,11 +129,35 @@ def interpreters_label(interpreters: int) -> str:
 # --- buffers: one thing at a time, buffer_minutes apart (checker: _check_buffers) ----------
 
 
+def buffer_after(grid: TimeGrid) -> int:
+    """The minutes a person needs free after each of their events (buffer_minutes)."""
+    return grid.conference.calendar.buffer_minutes
+
+
+def busy_minutes(grid: TimeGrid, duration: int) -> int:
+    """The minutes an event of ``duration`` minutes keeps each of its people busy, the
+    buffer after it included."""
+    return duration + buffer_after(grid)
+
+
 def busy_cells(grid: TimeGrid, duration: int) -> int:
     """Array form: the cells an event of ``duration`` minutes keeps each of its people
     busy, the buffer after it included: ceil((duration + buffer) / grid). Two events of
     one person are apart by the buffer iff these spans do not overlap."""
-    return grid.cells_for(duration + grid.conference.calendar.buffer_minutes)
+    return grid.cells_for(busy_minutes(grid, duration))
+
+
+def most_in_run(grid: TimeGrid, cells: int, duration: int) -> int:
+    """Bound form: how many events of ``duration`` minutes, each a buffer after the one
+    before, fit in a run of ``cells`` free cells (the last one's buffer may lie beyond)."""
+    return (cells * grid.grid + buffer_after(grid)) // busy_minutes(grid, duration)
+
+
+def most_busy_minutes(grid: TimeGrid, runs: Sequence[int]) -> int:
+    """Bound form: the most minutes a day's events, each with its buffer, can take in runs
+    of free cells of these lengths: the free minutes, and the buffer after the last event
+    of a run, which may reach past its end."""
+    return sum(runs) * grid.grid + buffer_after(grid) * len(runs)
 
 
 def spans_overlap(
