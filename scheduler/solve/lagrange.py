@@ -46,6 +46,7 @@ from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import capacity_bound, transport, transport_prices
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.rules import busy_cells
 
 NEG = -1e18  # "not possible" in the dynamic programme
 # stop when the bound is within this share of the target (nothing more to prove)
@@ -91,9 +92,7 @@ class LagrangianBound:
         self.meetings = meetings
         rules = conference.calendar
         people = conference.participants_by_id
-        g = grid.grid
         self.cap = rules.max_events_per_day
-        buffer = rules.buffer_minutes
 
         mask = np.zeros(grid.cells, dtype=bool)
         for event in sessions + meetings:
@@ -142,7 +141,7 @@ class LagrangianBound:
         # durations -> classes; pairs sorted by (class, person)
         durations = sorted({sessions[j].duration for _, j, _, _ in kept})
         class_of = {d: c for c, d in enumerate(durations)}
-        self.steps = [-(-(d + buffer) // g) for d in durations]
+        self.steps = [busy_cells(grid, d) for d in durations]
         order = sorted(
             range(len(kept)),
             key=lambda a: (class_of[sessions[kept[a][1]].duration], index[kept[a][0]]),
@@ -175,7 +174,7 @@ class LagrangianBound:
         padded = np.concatenate([dates, np.full((len(zone_names), 1), -1)], axis=1)
         self.same_next = padded[:, :npos] == padded[:, 1 : npos + 1]
         meeting_minutes = min((m.duration for m in meetings), default=0)
-        self.meeting_step = -(-(meeting_minutes + buffer) // g)
+        self.meeting_step = busy_cells(grid, meeting_minutes)
         self.jumps: list[np.ndarray] = []  # per class: the position of the next start
         self.same_jump: list[np.ndarray] = []  # per class: (zone, position) same local date
         for step in [*self.steps, self.meeting_step]:
