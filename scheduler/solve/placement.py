@@ -26,7 +26,7 @@ from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
 from scheduler.solve.rules import (
-    Literal,
+    CpLiteral,
     add_apart_by_buffer,
     add_daily_cap,
     add_date_literals,
@@ -117,7 +117,7 @@ class PlacementModel:
         rooms: list[cp_model.IntervalVar] = []
         interpreted: list[cp_model.IntervalVar] = []
         busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-        per_day: dict[tuple[str, object], list[Literal]] = defaultdict(list)
+        per_day: dict[tuple[str, object], list[CpLiteral]] = defaultdict(list)
         for event in self.events:
             room_span, person_span = self._event_vars(event)
             rooms.append(room_span)
@@ -153,7 +153,7 @@ class PlacementModel:
         )
         return room_span, person_span
 
-    def _local_dates(self, event: PlannedEvent) -> list[tuple[tuple[str, object], Literal]]:
+    def _local_dates(self, event: PlannedEvent) -> list[tuple[tuple[str, object], CpLiteral]]:
         """Per host or delegate, a literal for each local date (in their zone) the event
         may fall on: what their daily cap counts."""
         people = self.conference.participants_by_id
@@ -171,7 +171,7 @@ class PlacementModel:
             self.presence[event.id],
             event.id,
         )
-        found: list[tuple[tuple[str, object], Literal]] = []
+        found: list[tuple[tuple[str, object], CpLiteral]] = []
         for pid in event.people:
             if pid not in people:
                 continue

@@ -30,7 +30,7 @@ from ortools.sat.python import cp_model
 from scheduler.solve.cpsat import new_solver
 from scheduler.solve.improve import LocalSearch
 from scheduler.solve.rules import (
-    Literal,
+    CpLiteral,
     add_apart_if,
     add_both,
     add_daily_cap,
@@ -218,8 +218,8 @@ class RearrangeModel:
         self.start: dict[str, cp_model.LinearExprT] = {}
         self.cands: dict[str, list[int]] = {}
         self.attends: dict[str, set[str]] = {}
-        self.separated: dict[tuple[str, str], Literal] = {}
-        self.date_literals: dict[tuple[str, str], dict[int, Literal]] = {}
+        self.separated: dict[tuple[str, str], CpLiteral] = {}
+        self.date_literals: dict[tuple[str, str], dict[int, CpLiteral]] = {}
         self.objective: list[cp_model.LinearExprT] = []
         self.before_value = 0  # the measure of the current placement, in its units
 
@@ -298,13 +298,13 @@ class RearrangeModel:
         add_rooms(model, rooms, self.room_count)
         add_interpreters(model, interpreted, self.interpreter_count)
 
-    def apart(self, a: str, b: str) -> Literal:
+    def apart(self, a: str, b: str) -> CpLiteral:
         """A literal true when a and b are apart by the buffer (true/false when fixed)."""
         key = (a, b) if a < b else (b, a)
         if key in self.separated:
             return self.separated[key]
         a, b = key
-        value: Literal
+        value: CpLiteral
         if a not in self.free_set and b not in self.free_set:
             ca, cb = self.placer.placed[a], self.placer.placed[b]
             value = not spans_overlap(ca, self.personal(a), cb, self.personal(b))
@@ -322,7 +322,7 @@ class RearrangeModel:
         self.separated[key] = value
         return value
 
-    def on_date(self, eid: str, pid: str) -> dict[int, Literal]:
+    def on_date(self, eid: str, pid: str) -> dict[int, CpLiteral]:
         """The local dates (in the person's zone) the event may fall on, as literals."""
         zone = self.placer.zone_of(pid)
         key = (eid, zone)
@@ -435,7 +435,7 @@ class RearrangeModel:
         fixed_count: dict[int, int],
     ) -> None:
         """Per local day at most max_events_per_day, what they keep included."""
-        per_day: dict[int, list[Literal]] = defaultdict(list)
+        per_day: dict[int, list[CpLiteral]] = defaultdict(list)
         for eid in bound_to:
             for day, literal in self.on_date(eid, pid).items():
                 per_day[day].append(literal)

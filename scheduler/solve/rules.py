@@ -29,7 +29,7 @@ from scheduler.model import Conference, Participant
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.events import PlannedEvent
 
-Literal = cp_model.IntVar | bool  # a CP-SAT literal, or a truth already known
+CpLiteral = cp_model.IntVar | bool  # a CP-SAT literal, or a truth already known
 Key = TypeVar("Key", bound=Hashable)
 
 
@@ -215,7 +215,7 @@ def add_either_order(
     return before, after
 
 
-def add_apart_if(model: cp_model.CpModel, apart: Literal, *attending: cp_model.IntVar) -> None:
+def add_apart_if(model: cp_model.CpModel, apart: CpLiteral, *attending: cp_model.IntVar) -> None:
     """CP-SAT form: when everything ``attending`` holds (someone attends both, or one
     while bound to the other), the two events are ``apart`` (``add_either_order``'s
     literal, or a truth known when both are fixed). With nothing attending: they must be."""
@@ -264,7 +264,7 @@ def day_full(count: int, cap: int) -> bool:
     return count >= cap
 
 
-def add_daily_cap(model: cp_model.CpModel, items: Sequence[Literal], cap: int) -> None:
+def add_daily_cap(model: cp_model.CpModel, items: Sequence[CpLiteral], cap: int) -> None:
     """CP-SAT form: at most ``cap`` of these (an event on the day, or attending it then)."""
     if len(items) > cap:
         model.add(sum(items) <= cap)
@@ -275,9 +275,9 @@ def add_date_literals(
     start: cp_model.LinearExprT,
     cells: Sequence[int],
     date_of: Callable[[int], Key],
-    present: Literal,
+    present: CpLiteral,
     name: str,
-) -> dict[Key, Literal]:
+) -> dict[Key, CpLiteral]:
     """CP-SAT form of "on which local date": a literal per date (``date_of`` of a start
     cell) the event may fall on, exactly one of them true when it is ``present``. An event
     that can fall on one date only gets ``present`` itself."""
@@ -286,7 +286,7 @@ def add_date_literals(
         groups[date_of(cell)].append(cell)
     if len(groups) == 1:
         return {next(iter(groups)): present}
-    literals: dict[Key, Literal] = {}
+    literals: dict[Key, CpLiteral] = {}
     for key, group in sorted(groups.items()):  # type: ignore[type-var]
         literal = model.new_bool_var(f"{name} on {key}")
         add_only_at(model, start, group, literal)
