@@ -71,7 +71,7 @@ def main() -> None:
     bound = attendance_bound(conference, grid, placeable, meetings, wants, relaxed)
     attended = {(a.participant_id, a.event_id) for a in schedule.attendance if a.role == "attendee"}
     taken = defaultdict(int)
-    for pid, sid in attended:
+    for _pid, sid in attended:
         taken[sid] += 1
     people = conference.participants_by_id
     short: dict[tuple[str, str], int] = defaultdict(int)

@@ -391,6 +391,12 @@ def run_size(
                     "replan_disturbed": len(listed),
                     "replan_disturbed_tables": len(disturbed(first, replanned)),
                     "outside_bound": sorted(listed - bound),
+                    # what happened to them, to explain it (changes.csv's rows)
+                    "outside_rows": [
+                        r
+                        for r in rows(out / "changes.csv")
+                        if r["participant_id"] in listed - bound
+                    ],
                     "scratch_disturbed": len(disturbed(first, solved)),
                     "replan_messaged": len({r["participant_id"] for r in rows(out / "outbox.csv")}),
                     "scratch_messaged": as_version_2.participants_affected,

@@ -39,6 +39,7 @@ from scheduler.model import (
     Schedule,
     ScheduledEvent,
     Session,
+    Unavailability,
     UnscheduledItem,
 )
 
@@ -104,14 +105,24 @@ def _check_coverage(
     conference: Conference, matchmaking: Matchmaking, schedule: Schedule
 ) -> list[str]:
     """Every session and meeting appears exactly once: scheduled or unscheduled."""
-    violations = []
     expected: dict[str, str] = {s.id: s.kind for s in conference.sessions}
     for meeting in matchmaking.meetings:
         expected[meeting.id] = meeting.kind
     impossible = {item.item_id: item.kind for item in matchmaking.impossible}
-
     scheduled = Counter(e.event_id for e in schedule.events)
     unscheduled = Counter(u.item_id for u in schedule.unscheduled)
+    return (
+        _check_scheduled_items(scheduled, expected, impossible)
+        + _check_unscheduled_items(schedule.unscheduled, unscheduled, expected, impossible)
+        + _check_each_item_listed(conference, scheduled, unscheduled, expected, impossible)
+    )
+
+
+def _check_scheduled_items(
+    scheduled: Counter[str], expected: Mapping[str, str], impossible: Mapping[str, str]
+) -> list[str]:
+    """Each scheduled event is a session or a meeting that can happen, scheduled once."""
+    violations = []
     for event_id, count in sorted(scheduled.items()):
         if count > 1:
             violations.append(f"{event_id}: scheduled {count} times (once expected)")
@@ -122,7 +133,18 @@ def _check_coverage(
             )
         elif event_id not in expected:
             violations.append(f"{event_id}: scheduled, but no such session or meeting exists")
-    for item in schedule.unscheduled:
+    return violations
+
+
+def _check_unscheduled_items(
+    items: Iterable[UnscheduledItem],
+    unscheduled: Counter[str],
+    expected: Mapping[str, str],
+    impossible: Mapping[str, str],
+) -> list[str]:
+    """Each unscheduled item exists, has its kind and a reason, and is listed once."""
+    violations = []
+    for item in items:
         if item.item_id not in expected and item.item_id not in impossible:
             violations.append(
                 f"{item.item_id}: listed as unscheduled, but no such session or meeting exists"
@@ -138,6 +160,19 @@ def _check_coverage(
     for item_id, count in sorted(unscheduled.items()):
         if count > 1:
             violations.append(f"{item_id}: listed as unscheduled {count} times (once expected)")
+    return violations
+
+
+def _check_each_item_listed(
+    conference: Conference,
+    scheduled: Counter[str],
+    unscheduled: Counter[str],
+    expected: Mapping[str, str],
+    impossible: Mapping[str, str],
+) -> list[str]:
+    """Each session and meeting is scheduled or unscheduled, not both, not neither; a
+    meeting that cannot happen is unscheduled."""
+    violations = []
     for item_id in sorted(expected):
         if scheduled[item_id] and unscheduled[item_id]:
             violations.append(f"{item_id}: both scheduled and listed as unscheduled")
@@ -171,43 +206,17 @@ def _check_event(
         violations.append(f"{eid}: unknown kind {event.kind!r}")
     if event.language not in EVENT_LANGUAGES:
         violations.append(f"{eid}: unknown language {event.language!r}")
-
-    duration: int | None = None
-    if session is not None:
-        duration = session.duration_minutes
-        violations += _compare(eid, "kind", event.kind, session.kind)
-        violations += _compare(eid, "theme", event.theme, session.theme)
-        violations += _compare(eid, "language", event.language, session.language)
-        violations += _compare_titles(eid, event.titles, session.titles)
-    elif meeting is not None:
-        duration = meeting.duration_minutes
-        violations += _compare(eid, "kind", event.kind, meeting.kind)
-        violations += _compare(eid, "theme", event.theme, None)
-        violations += _compare(eid, "language", event.language, meeting.language)
-        violations += _compare_titles(eid, event.titles, meeting.titles)
+    violations += _check_as_planned(event, session, meeting)
 
     if not (1 <= event.room <= conference.resources.rooms):
         violations.append(
             f"{eid}: room {event.room} does not exist (rooms are 1 to {conference.resources.rooms})"
         )
 
-    for name, moment in (("start", event.start), ("end", event.end)):
-        if not _is_aware(moment):
-            violations.append(f"{eid}: {name} {moment.isoformat()} has no time zone")
-        elif moment.utcoffset() != timedelta(0):
-            violations.append(f"{eid}: {name} {moment.isoformat()} is not given in UTC")
+    violations += _check_in_utc(event)
     if not (_is_aware(event.start) and _is_aware(event.end)):
         return violations
-
-    length = event.end - event.start
-    if duration is not None and length != timedelta(minutes=duration):
-        violations.append(
-            f"{eid}: lasts {_minutes(length)} minutes from {_utc(event.start)} to "
-            f"{_utc(event.end)}, but its duration is {duration} minutes"
-        )
-    elif length <= timedelta(0):
-        violations.append(f"{eid}: ends at {_utc(event.end)}, not after its start")
-
+    violations += _check_length(event, session, meeting)
     violations += _check_grid(conference, event)
 
     fixed = session.fixed_start if session is not None else None
@@ -217,6 +226,54 @@ def _check_event(
         )
     violations += _check_window(conference, event, session)
     return violations
+
+
+def _check_as_planned(
+    event: ScheduledEvent, session: Session | None, meeting: Meeting | None
+) -> list[str]:
+    """Kind, theme, language and titles are those of the session or meeting."""
+    eid = event.event_id
+    if session is not None:
+        return (
+            _compare(eid, "kind", event.kind, session.kind)
+            + _compare(eid, "theme", event.theme, session.theme)
+            + _compare(eid, "language", event.language, session.language)
+            + _compare_titles(eid, event.titles, session.titles)
+        )
+    if meeting is not None:
+        return (
+            _compare(eid, "kind", event.kind, meeting.kind)
+            + _compare(eid, "theme", event.theme, None)
+            + _compare(eid, "language", event.language, meeting.language)
+            + _compare_titles(eid, event.titles, meeting.titles)
+        )
+    return []
+
+
+def _check_in_utc(event: ScheduledEvent) -> list[str]:
+    """Start and end are aware and given in UTC."""
+    violations = []
+    for name, moment in (("start", event.start), ("end", event.end)):
+        if not _is_aware(moment):
+            violations.append(f"{event.event_id}: {name} {moment.isoformat()} has no time zone")
+        elif moment.utcoffset() != timedelta(0):
+            violations.append(f"{event.event_id}: {name} {moment.isoformat()} is not given in UTC")
+    return violations
+
+
+def _check_length(
+    event: ScheduledEvent, session: Session | None, meeting: Meeting | None
+) -> list[str]:
+    """The event lasts its session's or meeting's duration, and ends after it starts."""
+    planned = session if session is not None else meeting
+    duration = planned.duration_minutes if planned is not None else None
+    length = event.end - event.start
+    if duration is not None and length != timedelta(minutes=duration):
+        lasts = f"lasts {_minutes(length)} minutes from {_utc(event.start)} to {_utc(event.end)}"
+        return [f"{event.event_id}: {lasts}, but its duration is {duration} minutes"]
+    if length <= timedelta(0):
+        return [f"{event.event_id}: ends at {_utc(event.end)}, not after its start"]
+    return []
 
 
 def _compare(eid: str, what: str, found: object, expected: object) -> list[str]:
@@ -449,72 +506,117 @@ def _check_participants_days(
         event = events_by_id.get(attendance.event_id)
         if event is not None and attendance.participant_id in conference.participants_by_id:
             agendas[attendance.participant_id].append(event)
-    unavailable = defaultdict(list)
+    unavailable: dict[str, list[Unavailability]] = defaultdict(list)
     for period in conference.unavailability:
         unavailable[period.participant_id].append(period)
 
     violations = []
-    rules = conference.calendar
     for pid in sorted(agendas):
         person = conference.participants_by_id[pid]
-        city = conference.city_of(person)
-        zone = city.zone
-        day_start, day_end = _local_day(conference, person)
         agenda = sorted(agendas[pid], key=lambda e: (e.start, e.event_id))
         for event in agenda:
-            eid = event.event_id
-            who = f"participant {pid} ({city.name}, {city.timezone})"
-            local_start = event.start.astimezone(zone)
-            local_end = event.end.astimezone(zone)
-            days = _local_dates(event, zone)
-            for day in days:
-                if day.weekday() not in rules.weekdays:
-                    violations.append(
-                        f"{eid}: {who} would attend on {WEEKDAY_NAMES[day.weekday()]} "
-                        f"{day.isoformat()}, not a conference weekday"
-                    )
-                if rules.public_holidays:
-                    holiday = _holiday(city.country, city.region, day)
-                    if holiday:
-                        violations.append(
-                            f"{eid}: {who} would attend on {day.isoformat()}, a public "
-                            f"holiday there ({holiday})"
-                        )
-            if local_start.time() < day_start:
-                violations.append(
-                    f"{eid}: {who} starts at {local_start:%H:%M} local time on "
-                    f"{local_start.date().isoformat()}, before the day start "
-                    f"{day_start:%H:%M}"
-                    + (f" for role {person.role}" if day_start != rules.day_start else "")
-                )
-            # compare instants, not clock times: an event ending at or after the next
-            # local midnight ends "after" the day end although its clock time is early
-            latest_end = datetime.combine(local_start.date(), day_end, tzinfo=zone)
-            if local_end > latest_end:
-                violations.append(
-                    f"{eid}: {who} ends at {local_end:%H:%M} local time on "
-                    f"{local_end.date().isoformat()}, after the day end {day_end:%H:%M}"
-                    + (f" for role {person.role}" if day_end != rules.day_end else "")
-                )
-            for period in unavailable.get(pid, []):
-                if event.start < period.end and period.start < event.end:
-                    reason = f" ({period.reason})" if period.reason else ""
-                    violations.append(
-                        f"{eid}: {who} is unavailable from "
-                        f"{period.start.astimezone(zone):%Y-%m-%d %H:%M} to "
-                        f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} local time{reason}"
-                    )
+            violations += _check_conference_days(conference, person, event)
+            violations += _check_day_hours(conference, person, event)
+            violations += _check_unavailability(conference, person, event, unavailable[pid])
         violations += _check_buffers(conference, pid, agenda)
-        per_day = Counter(e.start.astimezone(zone).date() for e in agenda)
-        for day, count in sorted(per_day.items()):
-            if count > rules.max_events_per_day:
-                ids = ", ".join(
-                    e.event_id for e in agenda if e.start.astimezone(zone).date() == day
-                )
+        violations += _check_events_per_day(conference, person, agenda)
+    return violations
+
+
+def _who(conference: Conference, person: Participant) -> str:
+    city = conference.city_of(person)
+    return f"participant {person.id} ({city.name}, {city.timezone})"
+
+
+def _check_conference_days(
+    conference: Conference, person: Participant, event: ScheduledEvent
+) -> list[str]:
+    """Every local day the event touches is a conference weekday and, when holidays are
+    kept free, no public holiday of the participant's city."""
+    city = conference.city_of(person)
+    rules = conference.calendar
+    violations = []
+    for day in _local_dates(event, city.zone):
+        if day.weekday() not in rules.weekdays:
+            violations.append(
+                f"{event.event_id}: {_who(conference, person)} would attend on "
+                f"{WEEKDAY_NAMES[day.weekday()]} {day.isoformat()}, not a conference weekday"
+            )
+        if rules.public_holidays:
+            holiday = _holiday(city.country, city.region, day)
+            if holiday:
                 violations.append(
-                    f"participant {pid}: {count} events on {day.isoformat()} ({ids}), "
-                    f"at most {rules.max_events_per_day} per day"
+                    f"{event.event_id}: {_who(conference, person)} would attend on "
+                    f"{day.isoformat()}, a public holiday there ({holiday})"
                 )
+    return violations
+
+
+def _check_day_hours(
+    conference: Conference, person: Participant, event: ScheduledEvent
+) -> list[str]:
+    """The event lies inside the participant's local day (their role's, when narrower)."""
+    zone = conference.city_of(person).zone
+    rules = conference.calendar
+    day_start, day_end = _local_day(conference, person)
+    eid, who = event.event_id, _who(conference, person)
+    local_start = event.start.astimezone(zone)
+    local_end = event.end.astimezone(zone)
+    violations = []
+    if local_start.time() < day_start:
+        violations.append(
+            f"{eid}: {who} starts at {local_start:%H:%M} local time on "
+            f"{local_start.date().isoformat()}, before the day start "
+            f"{day_start:%H:%M}"
+            + (f" for role {person.role}" if day_start != rules.day_start else "")
+        )
+    # compare instants, not clock times: an event ending at or after the next
+    # local midnight ends "after" the day end although its clock time is early
+    latest_end = datetime.combine(local_start.date(), day_end, tzinfo=zone)
+    if local_end > latest_end:
+        violations.append(
+            f"{eid}: {who} ends at {local_end:%H:%M} local time on "
+            f"{local_end.date().isoformat()}, after the day end {day_end:%H:%M}"
+            + (f" for role {person.role}" if day_end != rules.day_end else "")
+        )
+    return violations
+
+
+def _check_unavailability(
+    conference: Conference,
+    person: Participant,
+    event: ScheduledEvent,
+    periods: list[Unavailability],
+) -> list[str]:
+    """The event overlaps none of the participant's unavailable periods."""
+    zone = conference.city_of(person).zone
+    violations = []
+    for period in periods:
+        if event.start < period.end and period.start < event.end:
+            reason = f" ({period.reason})" if period.reason else ""
+            violations.append(
+                f"{event.event_id}: {_who(conference, person)} is unavailable from "
+                f"{period.start.astimezone(zone):%Y-%m-%d %H:%M} to "
+                f"{period.end.astimezone(zone):%Y-%m-%d %H:%M} local time{reason}"
+            )
+    return violations
+
+
+def _check_events_per_day(
+    conference: Conference, person: Participant, agenda: list[ScheduledEvent]
+) -> list[str]:
+    """At most max_events_per_day events start on one local day of the participant."""
+    zone = conference.city_of(person).zone
+    most = conference.calendar.max_events_per_day
+    violations = []
+    per_day = Counter(e.start.astimezone(zone).date() for e in agenda)
+    for day, count in sorted(per_day.items()):
+        if count > most:
+            ids = ", ".join(e.event_id for e in agenda if e.start.astimezone(zone).date() == day)
+            violations.append(
+                f"participant {person.id}: {count} events on {day.isoformat()} ({ids}), "
+                f"at most {most} per day"
+            )
     return violations
 
 

@@ -40,6 +40,8 @@ VISIBLE_COLUMNS = (
     "interpreted",
 )
 Entry = tuple[str, str]  # (participant id, event id): an entry of someone's calendar
+# What each entry should get: its message (REQUEST, CANCEL) and its row of changes.csv.
+Expected = tuple[dict[Entry, str], dict[Entry, tuple[str, str, str]]]
 
 # Properties that change with every version whatever happened.
 VERSION_PROPERTIES = ("DTSTAMP", "SEQUENCE")
@@ -72,6 +74,20 @@ def check_replan(conference: Conference, previous: Path, outputs: Path) -> list[
     if old.version is not None and new.version != old.version + 1:
         problems.append(f"report.json: version {new.version}, expected {old.version + 1}")
     changed = {eid for eid in old.events.keys() & new.events.keys() if _changed(eid, old, new)}
+    problems += _check_kept_events(conference, old, new, changed, domain)
+    problems += _check_cancelled_events(old, new)
+    expected_messages, expected_changes = _expected(old, new, changed)
+    problems += _check_outbox(Path(outputs), expected_messages, sent, old, new, domain)
+    problems += _check_changes(expected_changes, changes)
+    return problems
+
+
+def _check_kept_events(
+    conference: Conference, old: _Version, new: _Version, changed: set[str], domain: str
+) -> list[str]:
+    """An event in both versions keeps its UID; its SEQUENCE rises exactly when it
+    changed visibly."""
+    problems = []
     for eid in sorted(old.events.keys() & new.events.keys()):
         was, now = old.conference_feed.get(eid), new.conference_feed.get(eid)
         if was is None or now is None:
@@ -88,12 +104,23 @@ def check_replan(conference: Conference, previous: Path, outputs: Path) -> list[
                 f"event {eid}: nothing visible changed but its SEQUENCE went from {was[1]} "
                 f"to {now[1]}"
             )
-    for eid in sorted(old.events.keys() - new.events.keys()):
-        if eid in new.conference_feed or any(eid in feed for feed in new.feeds.values()):
-            problems.append(f"event {eid} was cancelled but is still in a feed")
+    return problems
 
-    expected_messages: dict[tuple[str, str], str] = {}
-    expected_changes: dict[tuple[str, str], tuple[str, str, str]] = {}
+
+def _check_cancelled_events(old: _Version, new: _Version) -> list[str]:
+    """A cancelled event is in no feed of the new version."""
+    return [
+        f"event {eid} was cancelled but is still in a feed"
+        for eid in sorted(old.events.keys() - new.events.keys())
+        if eid in new.conference_feed or any(eid in feed for feed in new.feeds.values())
+    ]
+
+
+def _expected(old: _Version, new: _Version, changed: set[str]) -> Expected:
+    """The message (REQUEST or CANCEL) and the line of changes.csv each entry of a
+    calendar should get, from the two versions alone."""
+    expected_messages: dict[Entry, str] = {}
+    expected_changes: dict[Entry, tuple[str, str, str]] = {}
     for pid in sorted(old.entries.keys() | new.entries.keys()):
         had, has = old.entries.get(pid, set()), new.entries.get(pid, set())
         for eid in sorted(had | has):
@@ -111,10 +138,22 @@ def check_replan(conference: Conference, previous: Path, outputs: Path) -> list[
                 expected_messages[(pid, eid)] = "CANCEL"
                 kind = "cancelled" if eid not in new.events else "removed_from"
                 expected_changes[(pid, eid)] = (kind, old_start, new_start)
+    return expected_messages, expected_changes
 
-    for key in sorted(expected_messages.keys() | sent.keys()):
+
+def _check_outbox(
+    outputs: Path,
+    expected: dict[Entry, str],
+    sent: dict[Entry, tuple[str, int, str]],
+    old: _Version,
+    new: _Version,
+    domain: str,
+) -> list[str]:
+    """outbox.csv holds exactly the expected messages, each with its invite file."""
+    problems = []
+    for key in sorted(expected.keys() | sent.keys()):
         pid, eid = key
-        want, got = expected_messages.get(key), sent.get(key)
+        want, got = expected.get(key), sent.get(key)
         if want is None:
             method_sent = got[0] if got else "message"
             problems.append(
@@ -127,9 +166,17 @@ def check_replan(conference: Conference, previous: Path, outputs: Path) -> list[
         method, sequence, file = got
         if method != want:
             problems.append(f"outbox.csv: {method} to {pid} for {eid}, expected {want}")
-        problems += _check_message(Path(outputs), key, method, sequence, file, old, new, domain)
-    for key in sorted(expected_changes.keys() | changes.keys()):
-        want_change, got_change = expected_changes.get(key), changes.get(key)
+        problems += _check_message(outputs, key, method, sequence, file, old, new, domain)
+    return problems
+
+
+def _check_changes(
+    expected: dict[Entry, tuple[str, str, str]], changes: dict[Entry, tuple[str, str, str]]
+) -> list[str]:
+    """changes.csv lists exactly the expected added, moved, cancelled and removed entries."""
+    problems = []
+    for key in sorted(expected.keys() | changes.keys()):
+        want_change, got_change = expected.get(key), changes.get(key)
         if want_change != got_change:
             problems.append(
                 f"changes.csv: participant {key[0]}, event {key[1]}: "

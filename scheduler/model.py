@@ -11,7 +11,7 @@ datetimes (UTC unless said otherwise), ids are checked. No stage re-reads files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import cached_property
@@ -342,10 +342,29 @@ class Schedule:
         return {e.event_id: e for e in self.events}
 
     def attendance_of(self, participant_id: str) -> tuple[Attendance, ...]:
-        return tuple(a for a in self.attendance if a.participant_id == participant_id)
+        return self._by_participant.get(participant_id, ())
 
     def attendees_of(self, event_id: str) -> tuple[Attendance, ...]:
-        return tuple(a for a in self.attendance if a.event_id == event_id)
+        return self._by_event.get(event_id, ())
+
+    # grouped once, in the attendance's order: a re-plan and the exporters ask for every
+    # event's and every person's entries
+    @cached_property
+    def _by_participant(self) -> dict[str, tuple[Attendance, ...]]:
+        return _grouped(self.attendance, lambda a: a.participant_id)
+
+    @cached_property
+    def _by_event(self) -> dict[str, tuple[Attendance, ...]]:
+        return _grouped(self.attendance, lambda a: a.event_id)
+
+
+def _grouped(
+    attendance: tuple[Attendance, ...], key: Callable[[Attendance], str]
+) -> dict[str, tuple[Attendance, ...]]:
+    groups: dict[str, list[Attendance]] = {}
+    for a in attendance:
+        groups.setdefault(key(a), []).append(a)
+    return {k: tuple(v) for k, v in groups.items()}
 
 
 @dataclass(frozen=True)

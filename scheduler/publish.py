@@ -215,7 +215,6 @@ class Claim:
         and the two are swapped. Returns the folder.
         """
         out = self.folder
-        check_replaceable(out)  # again: the user may have added a file meanwhile
         _clean_up_after_dead_runs(out)
         temp = out.with_name(f".{out.name}-tmp-{os.getpid()}")  # hidden; .gitignore knows it
         try:
@@ -223,7 +222,7 @@ class Claim:
             write(temp)
             _write_marker(temp)
             _carry_over(out, temp)
-            check_replaceable(out)
+            check_replaceable(out)  # again: the user may have added a file meanwhile
             _swap_in(temp, out)
         except BaseException:
             shutil.rmtree(temp, ignore_errors=True)
@@ -321,19 +320,20 @@ def _remove_old(old: Path) -> None:
     if not old.exists():
         return
     written = _written_files(old) or set()
-    for name in sorted(written, reverse=True):
-        path = old / name
-        if path.is_symlink() or path.is_file():
-            path.unlink()
+    top = str(old)
+    for name in written:  # strings, not Paths: tens of thousands of files
+        path = f"{top}/{name}"
+        if os.path.islink(path) or os.path.isfile(path):
+            os.unlink(path)
     for name in CARRIED_OVER:
         path = old / name
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-    for folder in sorted((p for p in old.rglob("*") if p.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
+    for folder, _subfolders, _files in os.walk(top, topdown=False):
+        if folder != top and not os.listdir(folder):
+            os.rmdir(folder)
     (old / MARKER).unlink(missing_ok=True)
     if not any(old.iterdir()):
         old.rmdir()

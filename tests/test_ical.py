@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from scheduler.model import (
     Schedule,
     ScheduledEvent,
 )
+from scheduler.publish import publish
 from scheduler.solve import SolveOptions, solve
 from tests.builders import (
     CANAKKALE,
@@ -839,6 +841,47 @@ def test_a_file_edited_since_is_written_anew(tmp_path: Path) -> None:
     again = tmp_path / "b" / "invites" / "can-youth" / "s-digital.ics"
     assert again.read_bytes() == original
     assert again.stat().st_ino != edited.stat().st_ino
+
+
+def published_calendars(out: Path) -> Callable[[], None]:
+    """Publish the example's calendars into ``out`` as a run does (manifest, then marker);
+    the function returned publishes them again there, from the folder as it is then."""
+
+    def again() -> None:
+        publish(out, lambda temp: write_calendars(*example(), temp, stamp=STAMP, previous=out))
+
+    again()
+    return again
+
+
+def test_a_published_file_edited_since_is_written_anew(tmp_path: Path) -> None:
+    """A re-run trusts a file's size and time only when nobody touched it after the
+    publish: an edit of the same size is noticed by its later modification time."""
+    out = tmp_path / "out"
+    again = published_calendars(out)
+    edited = out / "invites" / "can-youth" / "s-digital.ics"
+    untouched = out / "calendars" / "conference.ics"
+    original, kept = edited.read_bytes(), untouched.stat().st_ino
+    time.sleep(0.01)  # a later mtime than the publish's, on any file system clock
+    edited.write_bytes(original.replace(b"SEQUENCE:0", b"SEQUENCE:7"))  # same size
+    again()
+    assert edited.read_bytes() == original
+    assert untouched.stat().st_ino == kept  # carried over, not rewritten
+
+
+def test_a_file_edited_before_the_manifest_was_touched_is_still_noticed(tmp_path: Path) -> None:
+    """Touching manifest.json after an edit makes the edit look older than the manifest:
+    then no file's time is trusted and every file is read."""
+    out = tmp_path / "out"
+    again = published_calendars(out)
+    edited = out / "invites" / "can-youth" / "s-digital.ics"
+    original = edited.read_bytes()
+    time.sleep(0.01)
+    edited.write_bytes(original.replace(b"SEQUENCE:0", b"SEQUENCE:7"))
+    time.sleep(0.01)
+    (out / "manifest.json").touch()
+    again()
+    assert edited.read_bytes() == original
 
 
 def test_rewriting_in_place_never_writes_through_a_hard_link(tmp_path: Path) -> None:

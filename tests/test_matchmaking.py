@@ -47,10 +47,12 @@ def reference_scores(conf: Conference) -> dict[tuple[str, str], int]:
     vectors: dict[str, list[list[int]]] = {}
     for p in conf.participants:
         vectors.setdefault(p.city_id, []).append([p.interests[t.id] for t in conf.themes])
-    means = {c: [sum(col) / len(rows) for col in zip(*rows)] for c, rows in vectors.items()}
+    means = {
+        c: [sum(col) / len(rows) for col in zip(*rows, strict=True)] for c, rows in vectors.items()
+    }
     scores = {}
     for a, b in combinations(sorted(means), 2):
-        dot = sum(x * y for x, y in zip(means[a], means[b]))
+        dot = sum(x * y for x, y in zip(means[a], means[b], strict=True))
         norms = math.hypot(*means[a]) * math.hypot(*means[b])
         scores[(a, b)] = round(dot / norms * 1_000_000) if norms else 0
     return scores

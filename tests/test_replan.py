@@ -588,16 +588,9 @@ def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
 ) -> None:
     """Radicale holds each participant's version 1; applying their messages (a REQUEST
     replaces the resource of the same UID, a CANCEL deletes it) leaves exactly version 2."""
-    from caldav import Event
     from caldav.davclient import DAVClient
 
     from tests.test_ical import one_resource_per_event
-
-    def put(collection, data: bytes) -> None:
-        # stored as sent: the client must not raise SEQUENCE itself (caldav does by default)
-        Event(collection.client, data=data.decode("utf-8"), parent=collection).save(
-            increase_seqno=False
-        )
 
     attendance = rows(published[1] / "attendance.csv")
     count: dict[str, int] = {}
@@ -620,20 +613,6 @@ def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
     assert any(r["method"] == "CANCEL" for r in done.outbox())
     assert any(r["method"] == "REQUEST" for r in done.outbox())
 
-    def stored(collection) -> dict[str, tuple[int, datetime]]:
-        found = {}
-        for item in collection.events():
-            (event,) = icalendar.Calendar.from_ical(item.data).walk("VEVENT")
-            found[str(event["UID"])] = (int(event["SEQUENCE"]), event["DTSTART"].dt.astimezone(UTC))
-        return found
-
-    def feed(path: Path) -> dict[str, tuple[int, datetime]]:
-        cal = icalendar.Calendar.from_ical(path.read_bytes())
-        return {
-            str(e["UID"]): (int(e["SEQUENCE"]), e["DTSTART"].dt.astimezone(UTC))
-            for e in cal.walk("VEVENT")
-        }
-
     server = request.getfixturevalue("radicale")
     with DAVClient(url=server, username="organiser", password="unused") as client:
         principal = client.principal()
@@ -643,27 +622,61 @@ def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
                 (done.before / "calendars" / f"{person}.ics").read_bytes()
             )
             for resource in one_resource_per_event(first):
-                put(collection, resource.to_ical())
+                _put(collection, resource.to_ical())
             for message in messages:
-                sent = icalendar.Calendar.from_ical((done.out / message["file"]).read_bytes())
-                (event,) = sent.walk("VEVENT")
-                (item,) = [i for i in collection.events() if str(event["UID"]) in i.data] or [None]
-                if message["method"] == "CANCEL":
-                    assert item is not None
-                    item.delete()
-                    continue
-                del sent["METHOD"]  # RFC 4791: no METHOD in a stored object
-                if item is None:
-                    put(collection, sent.to_ical())
-                else:
-                    item.data = sent.to_ical().decode("utf-8")
-                    item.save(increase_seqno=False)  # the same resource, a new version
+                _apply_message(collection, done.out / message["file"], message["method"])
             expected = (
-                feed(done.out / "calendars" / f"{person}.ics")
+                _feed(done.out / "calendars" / f"{person}.ics")
                 if (done.out / "calendars" / f"{person}.ics").exists()
                 else {}
             )
-            assert stored(principal.calendar(cal_id=person)) == expected, person
+            assert _stored(principal.calendar(cal_id=person)) == expected, person
+
+
+def _put(collection, data: bytes) -> None:
+    """A new resource, stored as sent: the client must not raise SEQUENCE itself (caldav
+    does by default)."""
+    from caldav import Event
+
+    Event(collection.client, data=data.decode("utf-8"), parent=collection).save(
+        increase_seqno=False
+    )
+
+
+def _apply_message(collection, file: Path, method: str) -> None:
+    """What a calendar client does with an iTIP message: a CANCEL deletes the resource
+    of its UID, a REQUEST replaces it (or adds it when there is none)."""
+    sent = icalendar.Calendar.from_ical(file.read_bytes())
+    (event,) = sent.walk("VEVENT")
+    (item,) = [i for i in collection.events() if str(event["UID"]) in i.data] or [None]
+    if method == "CANCEL":
+        assert item is not None
+        item.delete()
+        return
+    del sent["METHOD"]  # RFC 4791: no METHOD in a stored object
+    if item is None:
+        _put(collection, sent.to_ical())
+    else:
+        item.data = sent.to_ical().decode("utf-8")
+        item.save(increase_seqno=False)  # the same resource, a new version
+
+
+def _stored(collection) -> dict[str, tuple[int, datetime]]:
+    """UID -> (SEQUENCE, start) of every resource the server holds in a collection."""
+    found = {}
+    for item in collection.events():
+        (event,) = icalendar.Calendar.from_ical(item.data).walk("VEVENT")
+        found[str(event["UID"])] = (int(event["SEQUENCE"]), event["DTSTART"].dt.astimezone(UTC))
+    return found
+
+
+def _feed(path: Path) -> dict[str, tuple[int, datetime]]:
+    """UID -> (SEQUENCE, start) of every event of a feed file."""
+    cal = icalendar.Calendar.from_ical(path.read_bytes())
+    return {
+        str(e["UID"]): (int(e["SEQUENCE"]), e["DTSTART"].dt.astimezone(UTC))
+        for e in cal.walk("VEVENT")
+    }
 
 
 def test_the_re_plan_checker_rejects_a_version_that_misinforms(published, tmp_path: Path) -> None:

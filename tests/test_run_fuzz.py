@@ -30,6 +30,7 @@ from test_load import CONFERENCE_TOML, csv_text, valid_tables, write_inputs
 from scheduler.errors import InputErrors
 from scheduler.export.ical import calendar_language
 from scheduler.export.tables import read_tables, table_frames
+from scheduler.model import Conference, Session
 from scheduler.pipeline import run
 from tests.conftest import ROOT, require
 
@@ -164,29 +165,7 @@ def test_random_names_run_and_read_back(
         s1 = conference.sessions_by_id["s1"]
         assert [s1.titles[lang] for lang in ("de", "tr", "en")] == [folded(t) for t in titles]
 
-        # The calendars, as ical.js reads them.
-        files = sorted(out.rglob("*.ics"))
-        by_file = {Path(f["file"]).relative_to(out).as_posix(): f for f in ical_texts(files)}
-        feed = by_file["calendars/conference.ics"]
-        assert feed["calname"] == conference.name
-        language = calendar_language(conference)
-        summaries = {e["uid"].split("@")[0]: e["summary"] for e in feed["events"]}
-        if "s1" in summaries:
-            assert summaries["s1"] == s1.title(language)
-        for pid, person in people_by_id.items():
-            own = by_file.get(f"calendars/{pid}.ics")
-            if own is None:
-                continue  # no events, no feed
-            assert own["calname"] == f"{conference.name} – {person.name}"
-            city = conference.city_of(person)
-            for event in own["events"]:
-                if event["uid"].startswith("s1@"):
-                    assert event["summary"] == s1.title(city.language)
-            for path, invite in by_file.items():
-                if path.startswith(f"invites/{pid}/"):
-                    names = invite["events"][0]["attendees"]
-                    assert person.name in names, (path, names)
-                    assert invite["events"][0]["organizer"] == conference.organizer.name
+        assert_calendars_name_everyone(out, conference, s1)
 
         # The agendas, as well-formed HTML with the names in their text.
         for city in conference.cities:
@@ -200,3 +179,30 @@ def test_random_names_run_and_read_back(
         expected = table_frames(conference, result.matchmaking, result.schedule)
         for table, frame in expected.items():
             pd.testing.assert_frame_equal(written[table], frame, check_dtype=False)
+
+
+def assert_calendars_name_everyone(out: Path, conference: Conference, s1: Session) -> None:
+    """The calendars, as ical.js reads them: the feeds' names and titles, and each
+    invite's attendees and organiser, as the inputs give them."""
+    files = sorted(out.rglob("*.ics"))
+    by_file = {Path(f["file"]).relative_to(out).as_posix(): f for f in ical_texts(files)}
+    feed = by_file["calendars/conference.ics"]
+    assert feed["calname"] == conference.name
+    language = calendar_language(conference)
+    summaries = {e["uid"].split("@")[0]: e["summary"] for e in feed["events"]}
+    if "s1" in summaries:
+        assert summaries["s1"] == s1.title(language)
+    for pid, person in conference.participants_by_id.items():
+        own = by_file.get(f"calendars/{pid}.ics")
+        if own is None:
+            continue  # no events, no feed
+        assert own["calname"] == f"{conference.name} – {person.name}"
+        city = conference.city_of(person)
+        for event in own["events"]:
+            if event["uid"].startswith("s1@"):
+                assert event["summary"] == s1.title(city.language)
+        for path, invite in by_file.items():
+            if path.startswith(f"invites/{pid}/"):
+                names = invite["events"][0]["attendees"]
+                assert person.name in names, (path, names)
+                assert invite["events"][0]["organizer"] == conference.organizer.name

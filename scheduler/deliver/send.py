@@ -29,6 +29,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.message import EmailMessage
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import TextIO
@@ -348,6 +349,16 @@ class _Batch:
             self.ledger.accepted(entry, 250, "found delivered after an interruption")
             self.outcome.sent += 1
             return None
+        ready = self._message(entry)
+        if ready is None:
+            return None
+        person, message, now = ready
+        return self._hand_over(entry, person, message, now)
+
+    def _message(self, entry: Entry) -> tuple[Participant, EmailMessage, str] | None:
+        """The e-mail of one outbox row, its recipient and its Date; None when it cannot
+        be built (the row is recorded as failed)."""
+        row = entry.row
         person = self.conference.participants_by_id.get(row.participant_id)
         try:
             data = (self.outputs / row.file).read_bytes()
@@ -383,6 +394,13 @@ class _Batch:
         except InviteProblem as problem:
             self._failed(entry, None, str(problem))
             return None
+        return person, message, now
+
+    def _hand_over(
+        self, entry: Entry, person: Participant, message: EmailMessage, now: str
+    ) -> float | None:
+        """Hand one message to the server and record its answer (returns as ``_one``)."""
+        row = entry.row
         was_unknown = entry.state == "unknown" or row.key in self.in_doubt
         sender = self.conference.organizer.email
 

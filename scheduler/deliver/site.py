@@ -117,8 +117,31 @@ def publish(
 ) -> Published:
     """Publish the run in ``outputs`` as a static site in ``site`` (see the module doc)."""
     outputs, site = Path(outputs).absolute(), Path(site).absolute()
-    calendars = outputs / "calendars"
-    if not (outputs / "report.json").is_file() or not calendars.is_dir():
+    secret_file = _checked_folders(outputs, site, base_url, secret_file)
+    secret, made = load_secret(secret_file, rotate=rotate)
+    fingerprint = secret_fingerprint(secret)
+
+    site.mkdir(parents=True, exist_ok=True)
+    _write(site / SITE_MARKER, b"written by citypartner-scheduler publish\n")
+    written = _write_feeds(outputs / "calendars", site / FEEDS, secret, base_url)
+    _write_public_pages(outputs, site)
+
+    with Ledger(outputs / LEDGER_FILE) as ledger:
+        before = json.loads(ledger.setting("site.feeds") or "[]")
+        kept, emptied, removed = _retire_feeds(before, written, site / FEEDS, fingerprint, base_url)
+        with ledger.transaction():
+            ledger.set_setting("site.base_url", base_url.rstrip("/"))
+            ledger.set_setting("site.secret_file", str(secret_file))
+            ledger.set_setting("site.fingerprint", fingerprint)
+            ledger.set_setting("site.feeds", json.dumps(kept))
+    return Published(site, len(written), emptied, removed, secret_file, made)
+
+
+def _checked_folders(outputs: Path, site: Path, base_url: str, secret_file: Path | None) -> Path:
+    """The feed secret's file, after refusing, before anything is written: no run in
+    ``outputs``, a base URL that is not http(s), a secret inside the outputs or the site,
+    folders inside each other, or a site folder holding files this command did not write."""
+    if not (outputs / "report.json").is_file() or not (outputs / "calendars").is_dir():
         raise UserError(f"no outputs in {outputs}: run `scheduler run INPUTS --out {outputs}`")
     if not base_url.startswith(("https://", "http://")) or "://" not in base_url[:8]:
         raise UserError(f"--base-url must start with https:// (got {base_url!r})")
@@ -137,12 +160,11 @@ def publish(
             f"{site} is not empty and was not written by `scheduler publish`; choose an "
             "empty or new folder"
         )
-    secret, made = load_secret(secret_file, rotate=rotate)
-    fingerprint = secret_fingerprint(secret)
+    return secret_file
 
-    site.mkdir(parents=True, exist_ok=True)
-    _write(site / SITE_MARKER, b"written by citypartner-scheduler publish\n")
-    feeds = site / FEEDS
+
+def _write_feeds(calendars: Path, feeds: Path, secret: bytes, base_url: str) -> set[str]:
+    """Each participant's feed and page under its secret token; the tokens written."""
     feeds.mkdir(exist_ok=True)
     _write(feeds / "index.html", EMPTY_INDEX.encode())
     written: set[str] = set()
@@ -155,7 +177,12 @@ def publish(
         page = personal_page(data, subscription_urls(base_url, token))
         _write(feeds / f"{token}.html", page.encode("utf-8"))
         written.add(token)
-    conference_feed = calendars / "conference.ics"
+    return written
+
+
+def _write_public_pages(outputs: Path, site: Path) -> None:
+    """The public part: the conference's feed, the agendas and the front page."""
+    conference_feed = outputs / "calendars" / "conference.ics"
     if conference_feed.is_file():
         _write(site / "conference.ics", conference_feed.read_bytes())
     agendas = outputs / "agendas"
@@ -168,30 +195,31 @@ def publish(
             _write(site / "agendas" / "index.html", EMPTY_INDEX.encode())
     _write(site / "index.html", _index(outputs).encode("utf-8"))
 
-    with Ledger(outputs / LEDGER_FILE) as ledger:
-        before = json.loads(ledger.setting("site.feeds") or "[]")
-        emptied = removed = 0
-        kept: list[list[str]] = [[token, fingerprint] for token in sorted(written)]
-        for token, print_ in before:
-            if token in written:
-                continue
-            path = feeds / f"{token}.ics"
-            if print_ == fingerprint:  # this person has no event any more: empty their feed
-                _write(path, _empty_feed())
-                empty_page = personal_page(_empty_feed(), subscription_urls(base_url, token))
-                _write(path.with_suffix(".html"), empty_page.encode("utf-8"))
-                kept.append([token, fingerprint])
-                emptied += 1
-            elif path.is_file():  # a feed of an earlier secret: its URL must stop working
-                path.unlink()
-                path.with_suffix(".html").unlink(missing_ok=True)
-                removed += 1
-        with ledger.transaction():
-            ledger.set_setting("site.base_url", base_url.rstrip("/"))
-            ledger.set_setting("site.secret_file", str(secret_file))
-            ledger.set_setting("site.fingerprint", fingerprint)
-            ledger.set_setting("site.feeds", json.dumps(kept))
-    return Published(site, len(written), emptied, removed, secret_file, made)
+
+def _retire_feeds(
+    before: list[list[str]], written: set[str], feeds: Path, fingerprint: str, base_url: str
+) -> tuple[list[list[str]], int, int]:
+    """The feeds published before and not written now: emptied when they are of this
+    secret (their person has no event any more), deleted when of an earlier one (their
+    URL must stop working). Returns the feeds to remember, how many were emptied and
+    how many removed."""
+    emptied = removed = 0
+    kept: list[list[str]] = [[token, fingerprint] for token in sorted(written)]
+    for token, print_ in before:
+        if token in written:
+            continue
+        path = feeds / f"{token}.ics"
+        if print_ == fingerprint:  # this person has no event any more: empty their feed
+            _write(path, _empty_feed())
+            empty_page = personal_page(_empty_feed(), subscription_urls(base_url, token))
+            _write(path.with_suffix(".html"), empty_page.encode("utf-8"))
+            kept.append([token, fingerprint])
+            emptied += 1
+        elif path.is_file():  # a feed of an earlier secret: its URL must stop working
+            path.unlink()
+            path.with_suffix(".html").unlink(missing_ok=True)
+            removed += 1
+    return kept, emptied, removed
 
 
 def subscription_for(ledger: Ledger, participant_id: str) -> Subscription | None:

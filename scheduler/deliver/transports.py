@@ -132,7 +132,9 @@ class SmtpTransport:
         except ssl.SSLError as error:
             raise UserError(f"TLS with {self.where} failed: {error}") from None
         except smtplib.SMTPConnectError as error:
-            raise Lost(f"{error.smtp_code} {_reply_text(error.smtp_error)}", handed_over=False)
+            raise Lost(
+                f"{error.smtp_code} {_reply_text(error.smtp_error)}", handed_over=False
+            ) from None
         except (OSError, smtplib.SMTPException) as error:
             raise Lost(f"cannot reach {self.where}: {error}", handed_over=False) from None
         return smtp
@@ -173,7 +175,9 @@ class SmtpTransport:
             raise
         except (TimeoutError, smtplib.SMTPServerDisconnected, OSError) as error:
             self.close()
-            raise Lost(f"the connection to {self.where} broke: {error}", handed_over=handed_over)
+            raise Lost(
+                f"the connection to {self.where} broke: {error}", handed_over=handed_over
+            ) from None
 
     def _expect(self, answer: tuple[int, bytes], codes: tuple[int, ...]) -> None:
         code, reply = answer

@@ -28,7 +28,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
+from stat import S_ISREG
 from typing import TYPE_CHECKING, Any
+
+from scheduler.publish import MARKER
 
 if TYPE_CHECKING:
     from scheduler.export.agendas import AgendaVersion
@@ -207,6 +210,7 @@ class OutputFiles:
         self.name = ",".join(self.prefixes)  # of the set, in the manifest
         old = _read(self.previous) if self.previous is not None else ({}, {})
         self.old, self.old_sets = old
+        self.untouched_since = _published_at(self.previous) if self.previous else None
         self.entries: dict[str, list[Any]] = {}  # path -> [key, size, digest]
         self.whole = ""  # the key of the whole set, once known
         self.carried = 0
@@ -223,30 +227,45 @@ class OutputFiles:
         return all(self.carry_over(path, entry[0]) for path, entry in mine)
 
     def carry_over(self, path: str, key: str) -> bool:
-        """True when the previous file made from ``key`` is now also in the new folder."""
+        """True when the previous file made from ``key`` is now also in the new folder.
+        (Strings, not Paths, and one read per file: a re-run carries tens of thousands.)"""
         entry = self.old.get(path)
         if self.previous is None or entry is None or entry[0] != key:
             return False
-        source = self.previous / path
-        try:
-            stat = source.stat()
-        except OSError:
-            return False  # gone (or unreadable): make it again
-        if stat.st_size != entry[1] or _digest_of(source) != entry[2]:
-            return False  # changed since the tool wrote it: make it again
-        target = self.folder / path
+        source = f"{self.previous}/{path}"
+        if not self._as_left(source, entry):
+            return False  # gone, unreadable or changed since the tool wrote it: make it again
+        target = f"{self.folder}/{path}"
         if target != source:
             self._parent(target)
             try:
                 os.link(source, target)
             except FileExistsError:
-                target.unlink()
+                os.unlink(target)
                 os.link(source, target)
             except OSError:
                 shutil.copy2(source, target)  # another file system, or no hard links
         self.entries[path] = entry
         self.carried += 1
         return True
+
+    def _as_left(self, source: str, entry: list[Any]) -> bool:
+        """Is the previous file as the tool wrote it? A regular file of the recorded size
+        not modified after the previous version was published is (see `_published_at`);
+        any other is read and its digest compared."""
+        try:
+            stat = os.lstat(source)
+        except OSError:
+            return False
+        if not S_ISREG(stat.st_mode) or stat.st_size != entry[1]:
+            return False
+        if self.untouched_since is not None and stat.st_mtime_ns <= self.untouched_since:
+            return True
+        try:
+            content = _read_bytes(source)
+        except OSError:
+            return False
+        return len(content) == entry[1] and _digest(content) == entry[2]
 
     def write(self, path: str, content: bytes, key: str) -> None:
         """Write a file made from ``key``: a new inode (never through a hard link to the
@@ -296,10 +315,10 @@ class OutputFiles:
             file.truncate()
             file.write(text.replace('],"', '],\n"') + "\n")  # a line per file
 
-    def _parent(self, target: Path) -> None:
-        parent = str(target.parent)
+    def _parent(self, target: Path | str) -> None:
+        parent = os.path.dirname(target)
         if parent not in self.made:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
 
 
@@ -314,6 +333,20 @@ def _read(folder: Path) -> tuple[dict[str, list[Any]], dict[str, str]]:
         return _parse((folder / MANIFEST).read_text("utf-8"))
     except OSError:
         return {}, {}
+
+
+def _published_at(folder: Path) -> int | None:
+    """The time (ns) the outputs in ``folder`` were published, when it can be trusted: the
+    manifest is saved after every file it lists, and the publish writes its marker after
+    the manifest. A file modified later has a later mtime and is read in full; so is every
+    file when the manifest was touched after the marker (or either is missing). Someone
+    who edits a file and then sets its mtime back deliberately is not guarded against."""
+    try:
+        manifest = os.stat(folder / MANIFEST).st_mtime_ns
+        marker = os.stat(folder / MARKER).st_mtime_ns
+    except OSError:
+        return None
+    return manifest if manifest <= marker else None
 
 
 def _parse(text: str) -> tuple[dict[str, list[Any]], dict[str, str]]:
@@ -383,16 +416,17 @@ def _digest(content: bytes) -> str:
     return hashlib.blake2b(content, digest_size=16).hexdigest()
 
 
-def _digest_of(path: Path) -> str:
-    with open(path, "rb", buffering=0) as file:
-        return _digest(file.read())
-
-
-def _remove(path: Path) -> None:
+def _read_bytes(path: str) -> bytes:
+    """A whole file in a few system calls (no Python file object)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
+        size = os.fstat(fd).st_size
+        chunks = [os.read(fd, size + 1)]
+        while chunks[-1]:
+            chunks.append(os.read(fd, 1 << 20))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 class Ticker:

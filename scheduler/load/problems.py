@@ -1,9 +1,14 @@
-"""Problems: the collector of one load's problems and warnings, and the cell checks
-shared by every sheet (a new id, a required text, a 0-3 level)."""
+"""Problems: the collector of one load's problems and warnings, the row being read,
+and the cell validators shared by every sheet (a new id, a required text, a 0-3 level,
+one of a few words, a reference into another sheet).
+
+A validator takes the :class:`Row`, reports what is wrong at the row's file, row and
+column itself, and returns the parsed value or None.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
@@ -82,29 +87,58 @@ class Problems:
             candidate = candidate.rsplit(".", 1)[0]
         return self.toml_lines.get(candidate)
 
-    def row_ok(self, table: Table, row: int, problems_before: int) -> bool:
-        """Whether a row added no problem since ``problems_before`` and holds no refused cell."""
-        return len(self.problems) == problems_before and (table.file, row) not in self.refused_rows
-
     def known(self, stem: str, value: str, ids: Sheet[Any] | dict[str, Any]) -> bool:
         """Whether a reference resolves; references into an unreadable file are not
         reported again (its own problem already is)."""
         return value in ids or stem not in self.readable
 
-    def at(self, table: Table, row: int) -> Callable[[str | None, str], None]:
-        """A reporter for one row: ``at(column, message)``."""
+    def rows(self, table: Table) -> Iterator[Row]:
+        """The rows of a sheet, one at a time, each knowing which problems are its own."""
+        for number, cells in table.rows:
+            yield Row(self, table, number, cells, len(self.problems))
 
-        def report(column: str | None, message: str) -> None:
-            self.problem(table.file, row, column, message)
 
-        return report
+@dataclass
+class Row:
+    """One row of a sheet while it is read: its cells, and where its problems go."""
+
+    problems: Problems
+    table: Table
+    number: int  # as the spreadsheet shows it
+    cells: dict[str, str]
+    problems_before: int  # how many problems the load had before this row
+
+    def __getitem__(self, column: str) -> str:
+        return self.cells[column]
+
+    def get(self, column: str) -> str:
+        """A cell of an optional column ("" when the sheet has no such column)."""
+        return self.cells.get(column, "")
+
+    def problem(self, column: str | None, message: str) -> None:
+        """A problem in this row, at ``column``."""
+        self.problems.problem(self.table.file, self.number, column, message)
+
+    def ok(self) -> bool:
+        """Whether the row added no problem and holds no refused cell."""
+        return (
+            len(self.problems.problems) == self.problems_before
+            and (self.table.file, self.number) not in self.problems.refused_rows
+        )
+
+
+# --------------------------------------------------------------------------- cell validators
+
+# A sheet's references: the stem they point into -> (what is referred to, its id column).
+REFERENCED = {
+    "cities": ("city", "city_id"),
+    "participants": ("participant", "participant_id"),
+    "sessions": ("session", "session_id"),
+}
 
 
 def identifier(
-    problems: Problems,
-    table: Table,
-    row: int,
-    cells: dict[str, str],
+    row: Row,
     column: str,
     first_row: dict[str, tuple[str, int]],
     what: str,
@@ -112,18 +146,17 @@ def identifier(
 ) -> str | None:
     """A new id of a table: valid as a file name, not reserved, and unique in the table
     whatever its capitals (``first_row``: case-folded id -> (id, row))."""
-    at = problems.at(table, row)
-    value = cells[column]
+    value = row[column]
     if not value:
-        at(column, f"required: a unique {what} id")
+        row.problem(column, f"required: a unique {what} id")
         return None
     wrong = id_problem(value)
     if wrong:
-        at(column, wrong)
+        row.problem(column, wrong)
         return None
     folded = value.casefold()
     if reserved and folded in reserved:
-        at(
+        row.problem(
             column,
             f"{value!r} is reserved ({reserved[folded]}), in any capitals; choose another id",
         )
@@ -138,32 +171,47 @@ def identifier(
                 "on Windows and macOS their files (calendars, invites, agendas) would be "
                 "one file, so ids must differ in more than capitals"
             )
-        at(column, message)
+        row.problem(column, message)
         # A twin is known (its references are not reported again), but broken.
         return None if first == value else value
-    first_row[folded] = (value, row)
+    first_row[folded] = (value, row.number)
     return value
 
 
-def required_text(
-    problems: Problems, table: Table, row: int, cells: dict[str, str], column: str
-) -> str:
-    at = problems.at(table, row)
-    value = cells[column]
+def required_text(row: Row, column: str) -> str:
+    """A cell that must not be empty (returned as it is, empty or not)."""
+    value = row[column]
     if not value:
-        at(column, "required: this cell must not be empty")
+        row.problem(column, "required: this cell must not be empty")
     return value
 
 
-def level(
-    problems: Problems, table: Table, row: int, cells: dict[str, str], column: str, what: str
-) -> int | None:
-    at = problems.at(table, row)
-    value = parse_int(cells[column])
+def level(row: Row, column: str, what: str) -> int | None:
+    """A whole number 0 to 3 (a weight, an interest)."""
+    value = parse_int(row[column])
     if value is None or not 0 <= value <= 3:
-        at(
+        row.problem(
             column,
-            f"{cells[column]!r} is not a valid {what}: expected a whole number 0, 1, 2 or 3",
+            f"{row[column]!r} is not a valid {what}: expected a whole number 0, 1, 2 or 3",
         )
         return None
     return value
+
+
+def one_of(row: Row, column: str, options: tuple[T, ...], what: str, default: str = "") -> T | None:
+    """One of a few words, any case (``default`` for a blank cell): "{cell!r} is not {what}"."""
+    text = row.get(column).lower() or default
+    chosen = next((option for option in options if option == text), None)
+    if chosen is None:
+        row.problem(column, f"{row.get(column)!r} is not {what}")
+    return chosen
+
+
+def reference(row: Row, column: str, stem: str, ids: Sheet[Any]) -> bool:
+    """Whether the cell names a row of another sheet (``stem``); says so when not."""
+    value = row[column]
+    if row.problems.known(stem, value, ids):
+        return True
+    what, id_column = REFERENCED[stem]
+    row.problem(column, f"unknown {what} {value!r}: expected a {id_column} from {stem}.csv")
+    return False

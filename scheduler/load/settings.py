@@ -6,9 +6,10 @@ import math
 import os
 import re
 import tomllib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime, time
 from pathlib import Path
+from types import EllipsisType
 from typing import Any, TypeVar
 
 from scheduler.load.cells import (
@@ -41,6 +42,7 @@ from scheduler.model import (
     MatchmakingRules,
     Organizer,
     Resources,
+    Role,
     RoleRule,
     Theme,
 )
@@ -120,15 +122,34 @@ def _toml_lines(text: str) -> dict[str, int]:
 
 def read_settings(problems: Problems, folder: Path) -> dict[str, Any]:
     """conference.toml, checked key by key; whatever is valid is returned."""
-    path = folder / TOML_FILE
     out: dict[str, Any] = {}
+    document = read_document(problems, folder / TOML_FILE)
+    if document is None:
+        return out
+    warn_unknown_keys(problems, document)
+    for section, value in document.items():
+        document[section] = toml_text(problems, section, value, None)
+
+    conference_section(problems, document, out)
+    calendar_section(problems, document, out)
+    resources_section(problems, document, out)
+    matchmaking_section(problems, document, out)
+    themes_section(problems, document, out)
+    rules_section(problems, document, out)
+    inputs_section(problems, document, out)
+    return out
+
+
+def read_document(problems: Problems, path: Path) -> dict[str, Any] | None:
+    """conference.toml read as UTF-8 TOML (the lines of its keys noted for messages);
+    None, with the problem, when it is missing or cannot be read."""
     if not os.path.lexists(path):
         problems.problem(TOML_FILE, None, None, "missing: the input folder needs conference.toml")
-        return out
+        return None
     data = read_input_file(path)
     if isinstance(data, str):
         problems.problem(TOML_FILE, None, None, f"{TOML_FILE} {data}")
-        return out
+        return None
     try:
         text = data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as error:
@@ -138,7 +159,7 @@ def read_settings(problems: Problems, folder: Path) -> dict[str, Any]:
         problems.problem(
             TOML_FILE, line, None, f"not valid UTF-8; {fix}save conference.toml as UTF-8"
         )
-        return out
+        return None
     try:
         document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -149,11 +170,16 @@ def read_settings(problems: Problems, folder: Path) -> dict[str, Any]:
             None,
             f"not valid TOML: {error}",
         )
-        return out
+        return None
     except (ValueError, RecursionError) as error:  # a number of 5000 digits, deep nesting
         problems.problem(TOML_FILE, None, None, f"not valid TOML: {str(error)[:200]}")
-        return out
+        return None
     problems.toml_lines = _toml_lines(text)
+    return document
+
+
+def warn_unknown_keys(problems: Problems, document: dict[str, Any]) -> None:
+    """A warning for each table and key this tool does not read (it is ignored)."""
     known = set(TOML_KEYS) | {"themes", "rules"}
     for section in document:
         if section not in known:
@@ -168,17 +194,6 @@ def read_settings(problems: Problems, folder: Path) -> dict[str, Any]:
                     problems.warnings.append(
                         f"{TOML_FILE}: unknown key {section}.{printable(key)} is ignored"
                     )
-    for section, value in document.items():
-        document[section] = toml_text(problems, section, value, None)
-
-    conference_section(problems, document, out)
-    calendar_section(problems, document, out)
-    resources_section(problems, document, out)
-    matchmaking_section(problems, document, out)
-    themes_section(problems, document, out)
-    rules_section(problems, document, out)
-    inputs_section(problems, document, out)
-    return out
 
 
 def toml_text(problems: Problems, dotted: str, value: Any, index: int | None) -> Any:
@@ -222,13 +237,14 @@ def toml_key(
     dotted: str,
     convert: Callable[[Any], T | None],
     expected: str,
-    default: Any = ...,
+    default: T | None | EllipsisType = ...,
 ) -> T | None:
-    """One key of a table converted, or a problem saying what is expected."""
+    """One key of a table converted, or a problem saying what is expected (``default``,
+    when given, for a missing key)."""
     name = dotted.rsplit(".", 1)[-1]
     if name not in table:
-        if default is not ...:
-            return default  # type: ignore[no-any-return]
+        if not isinstance(default, EllipsisType):
+            return default
         problems.toml_problem(dotted, f"missing key {name}: {expected}")
         return None
     try:
@@ -339,15 +355,23 @@ def calendar_section(problems: Problems, document: dict[str, Any], out: dict[str
         problems.toml_problem(
             "calendar.day_end", f"day_end must be after day_start ({day_start:%H:%M})"
         )
-    elif None not in (weekdays, day_start, day_end, grid, buffer, per_day, holidays_):
+    elif (
+        weekdays is not None
+        and day_start is not None
+        and day_end is not None
+        and grid is not None
+        and buffer is not None
+        and per_day is not None
+        and holidays_ is not None
+    ):
         out["calendar"] = CalendarRules(
-            weekdays=weekdays,  # type: ignore[arg-type]
-            day_start=day_start,  # type: ignore[arg-type]
-            day_end=day_end,  # type: ignore[arg-type]
-            grid_minutes=grid,  # type: ignore[arg-type]
-            buffer_minutes=buffer,  # type: ignore[arg-type]
-            max_events_per_day=per_day,  # type: ignore[arg-type]
-            public_holidays=holidays_,  # type: ignore[arg-type]
+            weekdays=weekdays,
+            day_start=day_start,
+            day_end=day_end,
+            grid_minutes=grid,
+            buffer_minutes=buffer,
+            max_events_per_day=per_day,
+            public_holidays=holidays_,
         )
     if grid:
         out["grid_minutes"] = grid
@@ -402,12 +426,12 @@ def matchmaking_section(problems: Problems, document: dict[str, Any], out: dict[
             "matchmaking.meeting_minutes",
             f"{minutes} is not a multiple of calendar.grid_minutes ({grid})",
         )
-    elif None not in (partner, contacts, minutes, score):
+    elif partner is not None and contacts is not None and minutes is not None and score is not None:
         out["matchmaking"] = MatchmakingRules(
-            partner_meetings=partner,  # type: ignore[arg-type]
-            new_contacts_per_city=contacts,  # type: ignore[arg-type]
-            meeting_minutes=minutes,  # type: ignore[arg-type]
-            min_score=score,  # type: ignore[arg-type]
+            partner_meetings=partner,
+            new_contacts_per_city=contacts,
+            meeting_minutes=minutes,
+            min_score=score,
         )
 
 
@@ -498,7 +522,7 @@ def rules_section(problems: Problems, document: dict[str, Any], out: dict[str, A
     seen: set[str] = set()
     day_start, day_end = out.get("day_start"), out.get("day_end")
     for index, table in enumerate(raw):
-        role = toml_key_at(
+        role: Role | None = toml_key_at(
             problems, table, "rules.role", index, _choice(ROLES), "one of " + ", ".join(ROLES)
         )
         start = toml_key_at(
@@ -528,7 +552,7 @@ def rules_section(problems: Problems, document: dict[str, Any], out: dict[str, A
                 f"is not before day_end {effective_end:%H:%M}",
                 index,
             )
-        rules.append(RoleRule(role, start, end))  # type: ignore[arg-type]
+        rules.append(RoleRule(role, start, end))
     out["rules"] = rules
 
 
@@ -640,14 +664,12 @@ def _weekdays(value: Any) -> frozenset[int] | None:
     return frozenset(day for day in days if day is not None)
 
 
-def _choice(options: Iterable[str]) -> Callable[[Any], str | None]:
-    allowed = tuple(options)
-
-    def convert(value: Any) -> str | None:
+def _choice(options: tuple[T, ...]) -> Callable[[Any], T | None]:
+    def convert(value: Any) -> T | None:
         # case as in participants.csv, where "Youth" is accepted too
         if not isinstance(value, str):
             return None
         value = value.strip().lower()
-        return value if value in allowed else None
+        return next((option for option in options if option == value), None)
 
     return convert

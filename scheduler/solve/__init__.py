@@ -304,6 +304,7 @@ def solve(conference: Conference, matchmaking: Matchmaking, options: SolveOption
             max_passes=budget.local_search_passes(),
             notify=after_pass,
             rearrange=rearrange,
+            finished=lambda: rearranger.proven,
         )
         consider(starts)
 

@@ -321,6 +321,7 @@ class LocalSearch:
         max_passes: int | None,
         notify: Callable[[], None] | None = None,
         rearrange: Callable[[], bool] | None = None,
+        finished: Callable[[], bool] | None = None,
     ) -> dict[str, int]:
         """Passes over all movable events until the deadline passes or ``max_passes`` are
         done (deterministic mode counts passes, not seconds). At a local optimum (with the
@@ -329,10 +330,15 @@ class LocalSearch:
         finds nothing, the sessions of one day are shaken up (see ``shake``, not in
         deterministic mode) and the search goes on from there. A pass after a successful
         rearrangement does not count against ``max_passes`` (``rearrange`` keeps its own
-        budget). The best placement seen is returned."""
+        budget). ``finished`` says when nothing better can be found (a rearrangement of
+        every movable event proved the placement optimal): then the search ends there, as
+        it does at once when nothing may move (a re-plan with everything kept). The best
+        placement seen is returned."""
         movable = sorted(
             (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
         )
+        if not movable:
+            return dict(self.placer.placed)
         best_total, best_starts, best_values = (
             self.total(),
             dict(self.placer.placed),
@@ -361,7 +367,7 @@ class LocalSearch:
                     stale = 0
                     passes -= 1
                     continue
-                if max_passes is not None:
+                if max_passes is not None or (finished is not None and finished()):
                     break
                 self.shake(movable)
                 stale = 0

@@ -60,6 +60,7 @@ class Neighbourhood:
     days: set[int]  # the organiser days (ordinals) they may move within
     people: set[str]  # who wants a freed session or is bound to a freed event
     in_play: set[str]  # the freed events and every session of those days they want
+    whole: bool  # every movable event freed, at any of its starts (the whole problem)
 
 
 class Rearranger:
@@ -74,6 +75,9 @@ class Rearranger:
         self.interpreters = search.conference.resources.interpreters
         self.work = 0.0  # CP-SAT's deterministic time spent so far (work, not seconds)
         self.last: cp_model.CpSolver | None = None  # the last solve, for its bound
+        # a rearrangement of every movable event at once was solved to optimality: the
+        # local search's measure cannot rise any more (a re-plan that moves one event)
+        self.proven = False
         self.movable = sorted(e.id for e in self.events.values() if e.fixed_cell is None)
         self.wanting = search.wanting
 
@@ -96,6 +100,8 @@ class Rearranger:
         """One neighbourhood: free it, solve, keep the result when it is better. A small
         conference is taken whole: every movable event at any of its starts."""
         placed = [e for e in self.movable if e in self.placer.placed]
+        if self.proven:
+            return False
         if 0 < len(placed) <= WHOLE_PROBLEM:
             return self.rearrange(placed, seconds, workers, seed, deterministic, anywhere=True)
         free = self.pick()
@@ -119,6 +125,8 @@ class Rearranger:
         when the local search's measure rises."""
         posted = RearrangeModel(self, self.neighbourhood(free, anywhere))
         if not posted.post():
+            if posted.nothing_to_gain:
+                self.proven = anywhere  # nobody wants what may move: nothing to gain
             return False
         new = self.read_back(posted, seconds, workers, seed, deterministic)
         return new is not None and self.apply(new)
@@ -147,7 +155,7 @@ class Rearranger:
                 and any(p in people for p, _ in rows)
             ):
                 in_play.add(sid)
-        return Neighbourhood(free, days, people, in_play)
+        return Neighbourhood(free, days, people, in_play, anywhere)
 
     def read_back(
         self, posted: RearrangeModel, seconds: float, workers: int, seed: int, deterministic: bool
@@ -159,6 +167,7 @@ class Rearranger:
         status = solver.solve(posted.model)
         self.work += solver.response_proto.deterministic_time
         self.last = solver
+        self.proven = posted.hood.whole and status == cp_model.OPTIMAL
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         if solver.objective_value <= posted.before_value + 0.5:
@@ -222,6 +231,7 @@ class RearrangeModel:
         self.date_literals: dict[tuple[str, str], dict[int, CpLiteral]] = {}
         self.objective: list[cp_model.LinearExprT] = []
         self.before_value = 0  # the measure of the current placement, in its units
+        self.nothing_to_gain = False  # nobody in play wants anything that may move
 
     def post(self) -> bool:
         """Build the model; False when there is nothing to gain (or, which cannot happen
@@ -233,6 +243,7 @@ class RearrangeModel:
             if not self._person(pid):
                 return False
         if not self.objective:
+            self.nothing_to_gain = True
             return False
         self.model.maximize(sum(self.objective))
         return True
