@@ -25,6 +25,17 @@ from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.rules import (
+    add_daily_cap,
+    add_one_at_a_time,
+    add_seats,
+    day_full,
+    free_again,
+    free_to_start,
+    full,
+    over_seats,
+    too_close,
+)
 
 # More than any day's attended weight (weights are at most 3, a day holds few events): a
 # re-plan drops an entry someone already has only when it cannot stay.
@@ -59,12 +70,6 @@ class PersonDay:
     options: list[Option] = field(default_factory=list)
 
 
-@dataclass
-class Attendance:
-    chosen: dict[str, set[str]]  # participant id -> sessions attended (not hosted)
-    weight: int  # attended weight, hosts included
-
-
 def person_days(
     conference: Conference,
     grid: TimeGrid,
@@ -75,8 +80,6 @@ def person_days(
 ) -> tuple[list[PersonDay], int]:
     """Every participant-day with options, and the weight hosts bring to their own sessions.
     ``keep`` holds the (participant, session) pairs a re-plan should keep (see Option.kept)."""
-    rules = conference.calendar
-    buffer = rules.buffer_minutes
     people = conference.participants_by_id
     fixed: dict[str, list[tuple[int, int]]] = defaultdict(list)
     host_weight = 0
@@ -87,6 +90,37 @@ def person_days(
             fixed[pid].append((begin, begin + event.duration))
             if event.session is not None and pid in people:
                 host_weight += conference.wanted_weight(people[pid], event.session)
+    options = _options(conference, grid, events, starts, wanted, keep, fixed)
+    fixed_per_day: dict[tuple[str, date], int] = defaultdict(int)
+    for pid, spans in fixed.items():
+        if pid not in people:
+            continue
+        zone = ZoneInfo(conference.city_of(people[pid]).timezone)
+        for begin, _end in spans:
+            fixed_per_day[(pid, grid.local_date(begin // grid.grid, zone))] += 1
+    cap = conference.calendar.max_events_per_day
+    days = []
+    for (pid, day), opts in sorted(options.items()):
+        count = fixed_per_day.get((pid, day), 0)
+        if not day_full(count, cap):
+            opts.sort(key=lambda o: (o.end, o.start, o.session))
+            days.append(PersonDay(pid, people[pid].city_id, day, cap - count, opts))
+    return days, host_weight
+
+
+def _options(
+    conference: Conference,
+    grid: TimeGrid,
+    events: dict[str, PlannedEvent],
+    starts: dict[str, int],
+    wanted: dict[str, list[tuple[str, int]]],
+    keep: frozenset[tuple[str, str]],
+    fixed: dict[str, list[tuple[int, int]]],
+) -> dict[tuple[str, date], list[Option]]:
+    """Per participant and local day, the placed sessions they want and could attend:
+    free then, and apart by the buffer from their own (hosted, delegated) events."""
+    buffer = conference.calendar.buffer_minutes
+    people = conference.participants_by_id
     options: dict[tuple[str, date], list[Option]] = defaultdict(list)
     for eid in sorted(starts):
         event = events[eid]
@@ -97,28 +131,15 @@ def person_days(
         end = begin + event.duration
         for pid, w in wanted.get(eid, []):
             person = people[pid]
-            if not grid.allowed_starts(grid.profile(person), event.length)[cell]:
+            if not free_to_start(grid, person, event.length)[cell]:
                 continue
-            if any(b < end + buffer and begin < e + buffer for b, e in fixed.get(pid, ())):
+            if any(too_close(begin, end, b, e, buffer) for b, e in fixed.get(pid, ())):
                 continue
             zone = ZoneInfo(conference.city_of(person).timezone)
             options[(pid, grid.local_date(cell, zone))].append(
                 Option(eid, begin, end, w, (pid, eid) in keep)
             )
-    fixed_per_day: dict[tuple[str, date], int] = defaultdict(int)
-    for pid, spans in fixed.items():
-        if pid not in people:
-            continue
-        zone = ZoneInfo(conference.city_of(people[pid]).timezone)
-        for begin, _end in spans:
-            fixed_per_day[(pid, grid.local_date(begin // grid.grid, zone))] += 1
-    days = []
-    for (pid, day), opts in sorted(options.items()):
-        left = rules.max_events_per_day - fixed_per_day.get((pid, day), 0)
-        if left > 0:
-            opts.sort(key=lambda o: (o.end, o.start, o.session))
-            days.append(PersonDay(pid, people[pid].city_id, day, left, opts))
-    return days, host_weight
+    return options
 
 
 def best_day(
@@ -129,7 +150,7 @@ def best_day(
     opts = [o for o in day.options if o.session not in banned]
     if not opts:
         return 0.0, []
-    ends = [o.end + buffer for o in opts]
+    ends = [free_again(o.end, buffer) for o in opts]
     cap = day.room_left
     n = len(opts)
     # value[i][k]: best weight using the first i options and at most k of them
@@ -166,68 +187,155 @@ def assign(
     host_weight_by_city: dict[str, int],
 ) -> dict[tuple[str, date], list[str]]:
     """Each participant's best days, then full sessions repaired (see module doc)."""
-    buffer = conference.calendar.buffer_minutes
-    banned: dict[tuple[str, date], set[str]] = defaultdict(set)
-    plan: dict[tuple[str, date], list[str]] = {}
-    weight_of = {(d.participant, o.session): o.weight for d in days for o in d.options}
-    gain_of = {(d.participant, o.session): o.gain for d in days for o in d.options}
-    by_key = {(d.participant, d.day): d for d in days}
-    for d in days:
-        plan[(d.participant, d.day)] = best_day(d, buffer, set())[1]
     seats = {eid: e.seats for eid, e in events.items() if e.seats is not None}
-    closed: set[str] = set()
-    for _round in range(1000):
-        load: dict[str, list[tuple[str, date]]] = defaultdict(list)
-        for key, chosen in plan.items():
+    repair = _SeatRepair(
+        conference.calendar.buffer_minutes, days, seats, wanted_by_city, host_weight_by_city
+    )
+    return repair.run()
+
+
+class _SeatRepair:
+    """Sessions over their seats keep the attendees who would lose most elsewhere (ties:
+    the city with less without it); the others re-plan without it, and full sessions are
+    closed to later re-plans."""
+
+    def __init__(
+        self,
+        buffer: int,
+        days: list[PersonDay],
+        seats: dict[str, int],
+        wanted_by_city: dict[str, int],
+        host_weight_by_city: dict[str, int],
+    ):
+        self.buffer = buffer
+        self.seats = seats
+        self.wanted_by_city = wanted_by_city
+        self.host_weight_by_city = host_weight_by_city
+        self.weight_of = {(d.participant, o.session): o.weight for d in days for o in d.options}
+        self.gain_of = {(d.participant, o.session): o.gain for d in days for o in d.options}
+        self.by_key = {(d.participant, d.day): d for d in days}
+        self.banned: dict[tuple[str, date], set[str]] = defaultdict(set)
+        self.closed: set[str] = set()
+        self.plan: dict[tuple[str, date], list[str]] = {}
+        for d in days:
+            self.plan[(d.participant, d.day)] = best_day(d, buffer, set())[1]
+
+    def run(self) -> dict[tuple[str, date], list[str]]:
+        for _round in range(1000):
+            load: dict[str, list[tuple[str, date]]] = defaultdict(list)
+            for key, chosen in self.plan.items():
+                for sid in chosen:
+                    load[sid].append(key)
+            over = sorted(
+                sid for sid, keys in load.items() if over_seats(len(keys), self.seats.get(sid))
+            )
+            self.closed.update(
+                sid for sid, keys in load.items() if full(len(keys), self.seats.get(sid))
+            )
+            if not over:
+                break
+            changed: set[tuple[str, date]] = set()
+            attended_by_city = self._attended_by_city()
+            for sid in over:
+                changed |= self._give_up_seats(sid, load[sid], attended_by_city)
+            # re-plan the changed days so they do not take seats in sessions already full
+            for key in sorted(changed):
+                keep = set(self.plan[key])
+                self.plan[key] = best_day(
+                    self.by_key[key], self.buffer, self.banned[key] | (self.closed - keep)
+                )[1]
+        self._drop_lightest()
+        return self.plan
+
+    def _attended_by_city(self) -> dict[str, int]:
+        attended: dict[str, int] = defaultdict(int, self.host_weight_by_city)
+        for (pid, day), chosen in self.plan.items():
             for sid in chosen:
-                load[sid].append(key)
-        over = sorted(sid for sid, keys in load.items() if sid in seats and len(keys) > seats[sid])
-        for sid, keys in load.items():
-            if sid in seats and len(keys) >= seats[sid]:
-                closed.add(sid)
-        if not over:
-            break
-        attended_by_city: dict[str, int] = defaultdict(int, host_weight_by_city)
-        for (pid, _day), chosen in plan.items():
+                attended[self.by_key[(pid, day)].city] += self.weight_of[(pid, sid)]
+        return attended
+
+    def _give_up_seats(
+        self, sid: str, keys: list[tuple[str, date]], attended_by_city: dict[str, int]
+    ) -> set[tuple[str, date]]:
+        """Keep the session's seats for those who would lose most without it; the others
+        take their best plan without it. The days changed."""
+        # the cities' shares without this session, so that a tie goes to the city that
+        # has less without it
+        share_base = dict(attended_by_city)
+        for key in keys:
+            share_base[self.by_key[key].city] -= self.weight_of[(key[0], sid)]
+        ranked = []
+        for key in keys:
+            d = self.by_key[key]
+            closed = self.closed - set(self.plan[key])
+            now, _ = best_day(d, self.buffer, self.banned[key] | closed)
+            without, alternative = best_day(d, self.buffer, self.banned[key] | {sid} | closed)
+            city_share = share_base[d.city] / max(1, self.wanted_by_city.get(d.city, 1))
+            ranked.append((-(now - without), city_share, key, alternative))
+        ranked.sort(key=lambda r: (r[0], r[1], r[2]))
+        changed = set()
+        for _loss, _share, key, alternative in ranked[self.seats[sid] :]:
+            self.banned[key].add(sid)
+            self.plan[key] = alternative
+            changed.add(key)
+        return changed
+
+    def _drop_lightest(self) -> None:
+        """Safety net, should the repair not settle: drop the lightest attendees of full
+        sessions."""
+        seated: dict[str, list[tuple[int, tuple[str, date]]]] = defaultdict(list)
+        for key, chosen in self.plan.items():
             for sid in chosen:
-                attended_by_city[by_key[(pid, _day)].city] += weight_of[(pid, sid)]
-        changed: set[tuple[str, date]] = set()
-        for sid in over:
-            # the cities' shares without this session, so that a tie goes to the city
-            # that has less without it
-            share_base = dict(attended_by_city)
-            for key in load[sid]:
-                share_base[by_key[key].city] -= weight_of[(key[0], sid)]
-            ranked = []
-            for key in load[sid]:
-                d = by_key[key]
-                now, _ = best_day(d, buffer, banned[key] | (closed - set(plan[key])))
-                without, alternative = best_day(
-                    d, buffer, banned[key] | {sid} | (closed - set(plan[key]))
-                )
-                city_share = share_base[d.city] / max(1, wanted_by_city.get(d.city, 1))
-                ranked.append((-(now - without), city_share, key, alternative))
-            ranked.sort(key=lambda r: (r[0], r[1], r[2]))
-            for _loss, _share, key, alternative in ranked[seats[sid] :]:
-                banned[key].add(sid)
-                plan[key] = alternative
-                changed.add(key)
-        # re-plan the changed days so they do not take seats in sessions already full
-        for key in sorted(changed):
-            d = by_key[key]
-            keep = set(plan[key])
-            plan[key] = best_day(d, buffer, banned[key] | (closed - keep))[1]
-    # safety net, should the repair not settle: drop the lightest attendees of full sessions
-    seated: dict[str, list[tuple[int, tuple[str, date]]]] = defaultdict(list)
-    for key, chosen in plan.items():
-        for sid in chosen:
-            seated[sid].append((gain_of[(key[0], sid)], key))
-    for sid, rows in sorted(seated.items()):
-        if sid in seats and len(rows) > seats[sid]:
-            rows.sort(key=lambda r: (-r[0], r[1]))
-            for _w, key in rows[seats[sid] :]:
-                plan[key] = [s for s in plan[key] if s != sid]
-    return plan
+                seated[sid].append((self.gain_of[(key[0], sid)], key))
+        for sid, rows in sorted(seated.items()):
+            if over_seats(len(rows), self.seats.get(sid)):
+                rows.sort(key=lambda r: (-r[0], r[1]))
+                for _w, key in rows[self.seats[sid] :]:
+                    self.plan[key] = [s for s in self.plan[key] if s != sid]
+
+
+@dataclass
+class _AttendanceModel:
+    """The exact phase-2 model: a literal per (participant, day, session) option."""
+
+    model: cp_model.CpModel
+    chosen: dict[tuple[str, date, str], cp_model.IntVar]
+    by_city: dict[str, list[tuple[int, cp_model.IntVar]]]
+    total: cp_model.LinearExpr  # the attended weight
+    kept: cp_model.LinearExpr  # how many published entries stay (a re-plan)
+
+
+def _attendance_model(
+    events: dict[str, PlannedEvent], days: list[PersonDay], buffer: int
+) -> _AttendanceModel:
+    """Post the rules for every attendee (the daily cap, one thing at a time buffer
+    included) and every session (its seats)."""
+    model = cp_model.CpModel()
+    chosen: dict[tuple[str, date, str], cp_model.IntVar] = {}
+    per_session: dict[str, list[cp_model.IntVar]] = defaultdict(list)
+    by_city: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
+    total_terms = []
+    kept_terms = []
+    for d in days:
+        lits = []
+        for o in d.options:
+            lit = model.new_bool_var(f"{d.participant} attends {o.session}")
+            chosen[(d.participant, d.day, o.session)] = lit
+            per_session[o.session].append(lit)
+            by_city[d.city].append((o.weight, lit))
+            total_terms.append((o.weight, lit))
+            if o.kept:
+                kept_terms.append(lit)
+            lits.append((o.start, o.end, lit))
+        add_daily_cap(model, [lit for _, _, lit in lits], d.room_left)
+        add_one_at_a_time(model, lits, buffer)
+    for sid, takers in per_session.items():
+        add_seats(model, takers, events[sid].seats)
+    total = cp_model.LinearExpr.weighted_sum(
+        [lit for _, lit in total_terms], [w for w, _ in total_terms]
+    )
+    kept = cp_model.LinearExpr.sum(kept_terms)
+    return _AttendanceModel(model, chosen, by_city, total, kept)
 
 
 def improve_with_cp_sat(
@@ -245,42 +353,10 @@ def improve_with_cp_sat(
 ) -> dict[tuple[str, date], list[str]]:
     """Maximise attended weight with capacities exactly, then the worst city's
     satisfaction with the total held at the best found (a lexicographic second stage)."""
-    buffer = conference.calendar.buffer_minutes
-    model = cp_model.CpModel()
-    chosen: dict[tuple[str, date, str], cp_model.IntVar] = {}
-    per_session: dict[str, list[cp_model.IntVar]] = defaultdict(list)
-    by_city: dict[str, list[tuple[int, cp_model.IntVar]]] = defaultdict(list)
-    total_terms = []
-    kept_terms = []
-    for d in days:
-        lits = []
-        for o in d.options:
-            lit = model.new_bool_var(f"{d.participant} attends {o.session}")
-            chosen[(d.participant, d.day, o.session)] = lit
-            per_session[o.session].append(lit)
-            by_city[d.city].append((o.weight, lit))
-            total_terms.append((o.weight, lit))
-            if o.kept:
-                kept_terms.append(lit)
-            lits.append((o, lit))
-        if len(lits) > d.room_left:
-            model.add(sum(lit for _, lit in lits) <= d.room_left)
-        # sweep: options covering one moment (buffer included) exclude each other
-        points = sorted({o.start for o, _ in lits})
-        seen: set[tuple[int, ...]] = set()
-        for point in points:
-            clique = tuple(i for i, (o, _) in enumerate(lits) if o.start <= point < o.end + buffer)
-            if len(clique) > 1 and clique not in seen:
-                seen.add(clique)
-                model.add_at_most_one(lits[i][1] for i in clique)
-    for sid, takers in per_session.items():
-        seats = events[sid].seats
-        if seats is not None and len(takers) > seats:
-            model.add(sum(takers) <= seats)
+    posted = _attendance_model(events, days, conference.calendar.buffer_minutes)
+    model, chosen, total, kept = posted.model, posted.chosen, posted.total, posted.kept
     for (pid, day, sid), lit in chosen.items():
         model.add_hint(lit, sid in plan.get((pid, day), ()))
-    total = sum(w * lit for w, lit in total_terms)
-    kept = sum(kept_terms)
     # a re-plan keeps what people already have first (as Option.gain does)
     model.maximize(total + KEEP_BONUS * kept)
 
@@ -302,23 +378,9 @@ def improve_with_cp_sat(
     solver = run(0.7)
     if solver is None:
         return plan
-    best = round(solver.objective_value)
     values = {key: solver.boolean_value(lit) for key, lit in chosen.items()}
     # second stage: the worst city as well off as possible, total weight kept
-    cities = sorted(c for c in wanted_by_city if wanted_by_city[c] > 0)
-    if cities:
-        scale = 10_000
-        worst = model.new_int_var(0, scale, "worst city satisfaction")
-        for city in cities:
-            attended = sum(w * lit for w, lit in by_city.get(city, [])) + host_weight_by_city.get(
-                city, 0
-            )
-            model.add(worst * wanted_by_city[city] <= scale * attended)
-        model.add(total + KEEP_BONUS * kept >= best)
-        model.clear_hints()
-        for key, lit in chosen.items():
-            model.add_hint(lit, values[key])
-        model.maximize(worst)
+    if _fairest(posted, round(solver.objective_value), values, host_weight_by_city, wanted_by_city):
         second = run(0.3, report=False)  # its objective is not attended weight
         if second is not None:
             values = {key: second.boolean_value(lit) for key, lit in chosen.items()}
@@ -327,6 +389,35 @@ def improve_with_cp_sat(
         if on:
             result[(pid, day)].append(sid)
     return {key: sorted(v) for key, v in result.items()}
+
+
+def _fairest(
+    posted: _AttendanceModel,
+    best: int,
+    values: dict[tuple[str, date, str], bool],
+    host_weight_by_city: dict[str, int],
+    wanted_by_city: dict[str, int],
+) -> bool:
+    """Turn the model into its second stage: the worst city's satisfaction (scaled to
+    1/10 000) maximised, the first stage's objective held at ``best``, hinted with its
+    solution. False when there is no city to be fair to."""
+    cities = sorted(c for c in wanted_by_city if wanted_by_city[c] > 0)
+    if not cities:
+        return False
+    model = posted.model
+    scale = 10_000
+    worst = model.new_int_var(0, scale, "worst city satisfaction")
+    for city in cities:
+        attended = sum(
+            w * lit for w, lit in posted.by_city.get(city, [])
+        ) + host_weight_by_city.get(city, 0)
+        model.add(worst * wanted_by_city[city] <= scale * attended)
+    model.add(posted.total + KEEP_BONUS * posted.kept >= best)
+    model.clear_hints()
+    for key, lit in posted.chosen.items():
+        model.add_hint(lit, values[key])
+    model.maximize(worst)
+    return True
 
 
 def plan_weight(days: list[PersonDay], plan: dict[tuple[str, date], list[str]]) -> int:

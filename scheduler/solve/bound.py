@@ -18,6 +18,7 @@ Overlaps between sessions are ignored, so the bound is ≥ the optimum of any sc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -25,9 +26,10 @@ import numpy as np
 from ortools.graph.python import min_cost_flow
 from ortools.linear_solver import pywraplp
 
-from scheduler.model import Conference
+from scheduler.model import Conference, Participant
 from scheduler.solve.availability import Profile, TimeGrid
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.rules import busy_minutes, free_to_start, most_busy_minutes, most_in_run
 
 
 @dataclass
@@ -48,14 +50,7 @@ def transport(
     wanted: dict[str, list[tuple[str, int]]],
 ) -> Transport:
     """The relaxation described in the module doc, before it is solved."""
-    rules = conference.calendar
     people = conference.participants_by_id
-    buffer = rules.buffer_minutes
-    g = grid.grid
-    meetings_of: dict[str, int] = defaultdict(int)
-    for meeting in meetings:
-        for pid in meeting.people:
-            meetings_of[pid] += 1
     own: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for j, event in enumerate(sessions):
         for pid in event.people:
@@ -63,41 +58,65 @@ def transport(
                 w = conference.wanted_weight(people[pid], event.session)
                 if w > 0:
                     own[pid].append((j, w))
-    shortest = min([e.duration for e in sessions] + [e.duration for e in meetings], default=60)
+    arcs = _reachable(grid, people, sessions, wanted)
+    hosts = {pid for e in sessions for pid in e.people if pid in people}
+    limit = _places(conference, grid, sessions, meetings, sorted(set(arcs) | set(own) | hosts))
+    return Transport(arcs, dict(own), limit)
 
-    # arcs: participant -> session, where some start keeps them free
+
+def _reachable(
+    grid: TimeGrid,
+    people: Mapping[str, Participant],
+    sessions: list[PlannedEvent],
+    wanted: dict[str, list[tuple[str, int]]],
+) -> dict[str, list[tuple[int, int]]]:
+    """Arcs participant -> (session index, w): where some allowed start keeps them free."""
     arcs: dict[str, list[tuple[int, int]]] = defaultdict(list)
     reach_cache: dict[tuple[object, str], bool] = {}
     for j, event in enumerate(sessions):
         for pid, w in wanted.get(event.id, []):
-            profile = grid.profile(people[pid])
-            key = (profile, event.id)
+            key = (grid.profile(people[pid]), event.id)
             ok = reach_cache.get(key)
             if ok is None:
-                ok = bool((event.allowed & grid.allowed_starts(profile, event.length)).any())
+                ok = bool((event.allowed & free_to_start(grid, people[pid], event.length)).any())
                 reach_cache[key] = ok
             if ok:
                 arcs[pid].append((j, w))
+    return dict(arcs)
 
-    # how many sessions each participant can attend at most
-    limit: dict[str, int] = {}
+
+def _places(
+    conference: Conference,
+    grid: TimeGrid,
+    sessions: list[PlannedEvent],
+    meetings: list[PlannedEvent],
+    takers: list[str],
+) -> dict[str, int]:
+    """How many sessions each participant can attend at most: per local day the daily cap
+    or what its runs of free cells hold, whichever is less, less their meetings."""
+    people = conference.participants_by_id
+    meetings_of: dict[str, int] = defaultdict(int)
+    for meeting in meetings:
+        for pid in meeting.people:
+            meetings_of[pid] += 1
+    shortest = min([e.duration for e in sessions] + [e.duration for e in meetings], default=60)
+    cap = conference.calendar.max_events_per_day
     window = grid.window_starts(0, conference.start, conference.end)
     day_runs: dict[object, list[list[int]]] = {}
-    hosts = {pid for e in sessions for pid in e.people if pid in people}
-    for pid in sorted(set(arcs) | set(own) | hosts):
+    limit: dict[str, int] = {}
+    for pid in takers:
         person = people[pid]
-        zone = ZoneInfo(conference.city_of(person).timezone)
         profile = grid.profile(person)
         runs = day_runs.get(profile)
         if runs is None:
+            zone = ZoneInfo(conference.city_of(person).timezone)
             runs = day_runs[profile] = free_runs(grid, profile, zone, window)
-        room = 0
-        for lengths in runs:
-            # an event lies inside one run of free cells, a buffer after the one before
-            fits = sum((n * g + buffer) // (shortest + buffer) for n in lengths)
-            room += min(rules.max_events_per_day, fits)
+        # an event lies inside one run of free cells, a buffer after the one before
+        room = sum(
+            min(cap, sum(most_in_run(grid, n, shortest) for n in lengths)) for lengths in runs
+        )
         limit[pid] = max(0, room - meetings_of.get(pid, 0))
-    return Transport(dict(arcs), dict(own), limit)
+    return limit
 
 
 def transport_prices(
@@ -225,9 +244,6 @@ def capacity_bound(
     ≥ its attended weight.
     """
     relaxation = transport(conference, grid, sessions, meetings, wanted)
-    people = conference.participants_by_id
-    rules = conference.calendar
-    buffer = rules.buffer_minutes
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None or not relaxation.limit:
         return None
@@ -239,6 +255,33 @@ def capacity_bound(
         for j, e in enumerate(sessions)
         if e.seats is not None
     }
+    _people_rows(conference, grid, sessions, meetings, relaxation, solver, placed, seat_rows)
+    for interpreted, capacity in (
+        (False, conference.resources.rooms),
+        (True, conference.resources.interpreters),
+    ):
+        events = [e for e in sessions + meetings if e.interpreted or not interpreted]
+        _energy_rows(grid, sessions, events, capacity, solver, placed)
+    if solver.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    value = objective.Value()
+    # GLOP's tolerances are far below this margin; the objective is a whole number
+    return int(np.floor(value + 1e-3 + 1e-7 * abs(value)))
+
+
+def _people_rows(
+    conference: Conference,
+    grid: TimeGrid,
+    sessions: list[PlannedEvent],
+    meetings: list[PlannedEvent],
+    relaxation: Transport,
+    solver: pywraplp.Solver,
+    placed: list[pywraplp.Variable],
+    seat_rows: dict[int, pywraplp.Constraint],
+) -> None:
+    """Each participant's places and time (capacity_bound's doc), with x[p, e] ≤ z_e."""
+    people = conference.participants_by_id
+    objective = solver.Objective()
     hosted: dict[str, list[int]] = defaultdict(list)
     for j, event in enumerate(sessions):
         for pid in event.people:
@@ -247,32 +290,20 @@ def capacity_bound(
     meeting_minutes: dict[str, int] = defaultdict(int)
     for meeting in meetings:
         for pid in meeting.people:
-            meeting_minutes[pid] += meeting.duration + buffer
-    window = grid.window_starts(0, conference.start, conference.end)
-    budgets: dict[object, int] = {}
+            meeting_minutes[pid] += busy_minutes(grid, meeting.duration)
+    budgets = _time_budgets(conference, grid, sorted(set(relaxation.limit) | set(hosted)))
     own_weight = {(pid, j): w for pid, rows in relaxation.own.items() for j, w in rows}
     for pid in sorted(set(relaxation.limit) | set(hosted)):
-        person = people[pid]
-        profile = grid.profile(person)
-        if profile not in budgets:
-            zone = ZoneInfo(conference.city_of(person).timezone)
-            # a day's events lie in its free cells; of the buffers after them only those
-            # that reach into a break between free runs (or past the day) may lie
-            # outside: at most one a run
-            budgets[profile] = sum(
-                sum(lengths) * grid.grid + buffer * len(lengths)
-                for lengths in free_runs(grid, profile, zone, window)
-            )
         # places: the transportation limit already has the meetings taken off
         places = solver.Constraint(-solver.infinity(), float(relaxation.limit.get(pid, 0)))
         time = solver.Constraint(
-            -solver.infinity(), float(budgets[profile] - meeting_minutes.get(pid, 0))
+            -solver.infinity(), float(budgets[pid] - meeting_minutes.get(pid, 0))
         )
         for j, w in relaxation.arcs.get(pid, ()):
             x = solver.NumVar(0, 1, "")
             objective.SetCoefficient(x, w)
             places.SetCoefficient(x, 1)
-            time.SetCoefficient(x, sessions[j].duration + buffer)
+            time.SetCoefficient(x, busy_minutes(grid, sessions[j].duration))
             if j in seat_rows:
                 seat_rows[j].SetCoefficient(x, 1)
             link = solver.Constraint(-solver.infinity(), 0)
@@ -280,28 +311,51 @@ def capacity_bound(
             link.SetCoefficient(placed[j], -1)
         for j in hosted.get(pid, ()):
             places.SetCoefficient(placed[j], 1)
-            time.SetCoefficient(placed[j], sessions[j].duration + buffer)
+            time.SetCoefficient(placed[j], busy_minutes(grid, sessions[j].duration))
             w = own_weight.get((pid, j), 0)
             if w:
                 objective.SetCoefficient(placed[j], objective.GetCoefficient(placed[j]) + w)
-    for interpreted, capacity in (
-        (False, conference.resources.rooms),
-        (True, conference.resources.interpreters),
-    ):
-        events = [e for e in sessions + meetings if e.interpreted or not interpreted]
-        for cells, inside in _windows(grid, events):
-            held = sum(e.length for e in inside if not e.is_session)
-            if sum(e.length for e in inside) <= capacity * cells:
-                continue  # cannot bind
-            row = solver.Constraint(-solver.infinity(), float(capacity * cells - held))
-            for j, event in enumerate(sessions):
-                if any(event is e for e in inside):
-                    row.SetCoefficient(placed[j], event.length)
-    if solver.Solve() != pywraplp.Solver.OPTIMAL:
-        return None
-    value = objective.Value()
-    # GLOP's tolerances are far below this margin; the objective is a whole number
-    return int(np.floor(value + 1e-3 + 1e-7 * abs(value)))
+
+
+def _time_budgets(conference: Conference, grid: TimeGrid, pids: list[str]) -> dict[str, int]:
+    """Per participant, the minutes their events (each with its buffer) may take at most:
+    a day's events lie in its free cells; of the buffers after them only those that reach
+    into a break between free runs (or past the day) may lie outside: at most one a run."""
+    people = conference.participants_by_id
+    window = grid.window_starts(0, conference.start, conference.end)
+    by_profile: dict[object, int] = {}
+    budgets: dict[str, int] = {}
+    for pid in pids:
+        person = people[pid]
+        profile = grid.profile(person)
+        if profile not in by_profile:
+            zone = ZoneInfo(conference.city_of(person).timezone)
+            by_profile[profile] = sum(
+                most_busy_minutes(grid, lengths)
+                for lengths in free_runs(grid, profile, zone, window)
+            )
+        budgets[pid] = by_profile[profile]
+    return budgets
+
+
+def _energy_rows(
+    grid: TimeGrid,
+    sessions: list[PlannedEvent],
+    events: list[PlannedEvent],
+    capacity: int,
+    solver: pywraplp.Solver,
+    placed: list[pywraplp.Variable],
+) -> None:
+    """Rooms (or interpreters) by energetic reasoning: the events that cannot leave a set
+    W of cells occupy at most capacity × |W| cells of it."""
+    for cells, inside in _windows(grid, events):
+        held = sum(e.length for e in inside if not e.is_session)
+        if sum(e.length for e in inside) <= capacity * cells:
+            continue  # cannot bind
+        row = solver.Constraint(-solver.infinity(), float(capacity * cells - held))
+        for j, event in enumerate(sessions):
+            if any(event is e for e in inside):
+                row.SetCoefficient(placed[j], event.length)
 
 
 def _windows(grid: TimeGrid, events: list[PlannedEvent]) -> list[tuple[int, list[PlannedEvent]]]:

@@ -1,10 +1,10 @@
 """A quick placement that is good on its own: the first complete schedule within seconds,
 and the hint CP-SAT starts from.
 
-Events are put one by one at their best feasible start (hard rules: rooms, interpreters,
-hosts'/delegates' buffers and per-day counts), then each is taken out and put back at its
-best start given all the others, for a few passes (never worse by the same measure). The
-measure estimates the attended weight:
+Events are put one by one at their best feasible start (hard rules, in their array form
+from rules.py: rooms, interpreters, hosts'/delegates' buffers and per-day counts), then
+each is taken out and put back at its best start given all the others, for a few passes
+(never worse by the same measure). The measure estimates the attended weight:
 
 - a session earns the weight of the people who want it and are free then (their local
   day, holidays, unavailability), less the weight of those among them already busy then
@@ -25,6 +25,7 @@ import numpy as np
 from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.rules import RoomsInUse, busy_cells, clear_of, day_full, spans_overlap
 
 SAME_DAY_SHARE = 0.15  # of the shared audience weight, per pair of sessions on one day
 PASSES = 25
@@ -55,17 +56,16 @@ class GreedyPlacer:
                 self.shared_matrix[self.session_index[a], self.session_index[b]] = weight
         self.session_cell = np.full(len(self.session_ids), -1, dtype=np.int64)
         self._runs: dict[str, np.ndarray] = {}
-        rules = conference.calendar
-        self.max_per_day = rules.max_events_per_day
+        self.max_per_day = conference.calendar.max_events_per_day
         self.people = conference.participants_by_id
-        self.personal = {e.id: -(-(e.duration + rules.buffer_minutes) // grid.grid) for e in events}
+        # the cells each event keeps its people busy, the buffer after it included
+        self.personal = {e.id: busy_cells(grid, e.duration) for e in events}
         self.session_personal = np.array(
             [self.personal[sid] for sid in self.session_ids], dtype=np.int64
         )
         n = grid.cells + 1
         self.n = n
-        self.rooms = np.zeros(n, dtype=np.int32)
-        self.interpreters = np.zeros(n, dtype=np.int32)
+        self.in_use = RoomsInUse(conference, n)
         self.busy: dict[str, np.ndarray] = {}
         self.per_day: dict[tuple[str, int], int] = defaultdict(int)
         self.placed: dict[str, int] = {}
@@ -84,6 +84,16 @@ class GreedyPlacer:
                     self.wants_of[pid][sid] = w
         for pid in self.bound_people:
             self.busy[pid] = np.zeros(n, dtype=bool)
+
+    @property
+    def rooms(self) -> np.ndarray:
+        """Per cell, how many events run then."""
+        return self.in_use.rooms
+
+    @property
+    def interpreters(self) -> np.ndarray:
+        """Per cell, how many interpreted events run then."""
+        return self.in_use.interpreters
 
     def dates_in(self, zone: str) -> np.ndarray:
         dates = self._zone_dates.get(zone)
@@ -109,21 +119,16 @@ class GreedyPlacer:
 
     # -- hard rules ---------------------------------------------------------------------
     def feasible(self, event: PlannedEvent, cands: np.ndarray) -> np.ndarray:
-        resources = self.conference.resources
-        ok = np.ones(len(cands), dtype=bool)
-        for offset in range(event.length):
-            ok &= self.rooms[cands + offset] < resources.rooms
-            if event.interpreted:
-                ok &= self.interpreters[cands + offset] < resources.interpreters
+        """Per candidate start: does the event fit beside what is placed (a room, an
+        interpreter, its people free by the buffer, a place left in their day)."""
+        ok = self.in_use.fits(event, cands)
         personal = self.personal[event.id]
         for pid in event.people:
             if pid not in self.busy:
                 continue
-            run = self.busy_run(pid)
-            ends = np.minimum(cands + personal, self.n)
-            ok &= (run[ends] - run[cands]) == 0
+            ok &= clear_of(self.busy_run(pid), cands, personal)
             days = self.dates_in(self.zone_of(pid))[cands]
-            full = np.array([self.per_day[(pid, int(d))] >= self.max_per_day for d in days])
+            full = np.array([day_full(self.per_day[(pid, int(d))], self.max_per_day) for d in days])
             if len(full):
                 ok &= ~full
         return ok
@@ -133,9 +138,7 @@ class GreedyPlacer:
         self.placed[eid] = cell
         if eid in self.session_index:
             self.session_cell[self.session_index[eid]] = cell
-        self.rooms[cell : cell + event.length] += 1
-        if event.interpreted:
-            self.interpreters[cell : cell + event.length] += 1
+        self.in_use.put(event, cell)
         for pid in event.people:
             if pid in self.busy:
                 self._runs.pop(pid, None)
@@ -147,9 +150,7 @@ class GreedyPlacer:
         cell = self.placed.pop(eid)
         if eid in self.session_index:
             self.session_cell[self.session_index[eid]] = -1
-        self.rooms[cell : cell + event.length] -= 1
-        if event.interpreted:
-            self.interpreters[cell : cell + event.length] -= 1
+        self.in_use.put(event, cell, -1)
         for pid in event.people:
             if pid in self.busy:
                 self._runs.pop(pid, None)
@@ -161,20 +162,18 @@ class GreedyPlacer:
         personal = self.personal[event.id]
         if event.session is not None:
             score = self.tables[event.id][cands].astype(np.float64)
-            ends = np.minimum(cands + personal, self.n)
             for pid, w in self.busy_wanting.get(event.id, ()):
                 if pid in event.people:
                     continue
-                run = self.busy_run(pid)
-                score -= w * ((run[ends] - run[cands]) > 0)
+                score -= w * ~clear_of(self.busy_run(pid), cands, personal)
             row = self.shared_matrix[self.session_index[event.id]]
             mask = (self.session_cell >= 0) & (row > 0)
             if mask.any():
                 cells = self.session_cell[mask]
                 lengths = self.session_personal[mask]
                 weights = row[mask]
-                overlapping = (cands[:, None] > cells[None, :] - personal) & (
-                    cands[:, None] < (cells + lengths)[None, :]
+                overlapping = np.asarray(
+                    spans_overlap(cands[:, None], personal, cells[None, :], lengths[None, :])
                 )
                 same_day = (
                     self.organiser_dates[cands][:, None] == self.organiser_dates[cells][None, :]
@@ -188,7 +187,7 @@ class GreedyPlacer:
                 cell = self.placed.get(sid)
                 if cell is None:
                     continue
-                score -= w * ((cands > cell - personal) & (cands < cell + self.personal[sid]))
+                score -= w * spans_overlap(cands, personal, cell, self.personal[sid])
         for offset in range(event.length):
             score -= 1e-3 * self.rooms[cands + offset]
         return score

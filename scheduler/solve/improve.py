@@ -6,8 +6,9 @@ programme of attendance.py, capacities ignored, weights of sessions with few sea
 down by seats ÷ wanting). Moving a session changes only the days of the people who want it
 and of its hosts; moving a meeting only its delegates' days. A move is taken when it
 raises the sum; the hard rules are those of the greedy placement (rooms, interpreters,
-hosts'/delegates' buffers and per-day counts). Candidate starts: the best few by the
-greedy's estimate and a few drawn at random (seeded).
+hosts'/delegates' buffers and per-day counts), in their array form from rules.py.
+Candidate starts: the best few by the greedy's estimate and a few drawn at random
+(seeded).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scheduler.model import Conference
 from scheduler.solve.attendance import Option, PersonDay, best_day
 from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
+from scheduler.solve.rules import free_to_start, too_close
 
 BEST_BY_ESTIMATE = 8
 AT_RANDOM = 8
@@ -89,7 +91,7 @@ class LocalSearch:
         key = (pid, length)
         cached = self.allowed_cache.get(key)
         if cached is None:
-            cached = self.grid.allowed_starts(self.grid.profile(self.people[pid]), length)
+            cached = free_to_start(self.grid, self.people[pid], length)
             self.allowed_cache[key] = cached
         return cached
 
@@ -131,7 +133,7 @@ class LocalSearch:
             if not self.allowed(pid, event.length)[cell]:
                 continue
             begin, end = cell * self.g, cell * self.g + event.duration
-            if any(b < end + self.buffer and begin < e + self.buffer for b, e in fixed):
+            if any(too_close(begin, end, b, e, self.buffer) for b, e in fixed):
                 continue
             options.append(Option(sid, begin, end, w))  # type: ignore[arg-type]
         if not options:
@@ -300,6 +302,19 @@ class LocalSearch:
             ):
                 self.set_values({key: self.day_value(*key)})
 
+    def one_pass(self, movable: list[PlannedEvent], deadline: float | None) -> int:
+        """Try to move every placed movable event once; how many moved. Stops at
+        ``deadline`` (None: no clock)."""
+        moved = 0
+        for event in movable:
+            if deadline is not None and clock.monotonic() > deadline:
+                break
+            if event.id not in self.placer.placed:
+                continue
+            if self.try_move(event.id, self.candidates(event.id)):
+                moved += 1
+        return moved
+
     def run(
         self,
         deadline: float,
@@ -333,14 +348,7 @@ class LocalSearch:
         stale = 0
         while max_passes is None or passes < max_passes:
             passes += 1
-            moved = 0
-            for event in movable:
-                if max_passes is None and clock.monotonic() > deadline:
-                    break
-                if event.id not in self.placer.placed:
-                    continue
-                if self.try_move(event.id, self.candidates(event.id)):
-                    moved += 1
+            moved = self.one_pass(movable, None if max_passes is not None else deadline)
             if self.total() > best_total + 1e-9:
                 best_total, best_starts, best_values = (
                     self.total(),

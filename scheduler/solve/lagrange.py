@@ -46,6 +46,7 @@ from scheduler.model import Conference
 from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import capacity_bound, transport, transport_prices
 from scheduler.solve.events import PlannedEvent
+from scheduler.solve.rules import busy_cells
 
 NEG = -1e18  # "not possible" in the dynamic programme
 # stop when the bound is within this share of the target (nothing more to prove)
@@ -168,10 +169,9 @@ class LagrangianBound:
     ) -> None:
         """The (participant, session) pairs as arrays, sorted by (duration class, person)."""
         sessions = self.sessions
-        buffer = self.conference.calendar.buffer_minutes
         durations = sorted({sessions[j].duration for _, j, _, _ in kept})
         class_of = {d: c for c, d in enumerate(durations)}
-        self.steps = [-(-(d + buffer) // self.grid.grid) for d in durations]
+        self.steps = [busy_cells(self.grid, d) for d in durations]
         order = sorted(
             range(len(kept)),
             key=lambda a: (class_of[sessions[kept[a][1]].duration], index[kept[a][0]]),
@@ -209,8 +209,7 @@ class LagrangianBound:
         padded = np.concatenate([dates, np.full((len(zone_names), 1), -1)], axis=1)
         self.same_next = padded[:, :npos] == padded[:, 1 : npos + 1]
         self.meeting_minutes = min((m.duration for m in self.meetings), default=0)
-        buffer = self.conference.calendar.buffer_minutes
-        self.meeting_step = -(-(self.meeting_minutes + buffer) // self.grid.grid)
+        self.meeting_step = busy_cells(self.grid, self.meeting_minutes)
         self.jumps: list[np.ndarray] = []  # per class: the position of the next start
         self.same_jump: list[np.ndarray] = []  # per class: (zone, position) same local date
         for step in [*self.steps, self.meeting_step]:

@@ -2,10 +2,11 @@
 
 One optional interval per event over its allowed starts; rooms and interpreters are
 cumulative resources; every host and delegate has a no-overlap over their events
-(lengthened by the buffer) and a per-local-day count. The objective places partner
-meetings first, then new-contact meetings, then sessions, then an estimate of the
-attended weight: for each session and start, the weight of everyone who wants it and is
-free then, minus a penalty for sessions with a shared audience that overlap.
+(lengthened by the buffer) and a per-local-day count (each rule posted from rules.py).
+The objective places partner meetings first, then new-contact meetings, then sessions,
+then an estimate of the attended weight: for each session and start, the weight of
+everyone who wants it and is free then, minus a penalty for sessions with a shared
+audience that overlap.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time as clock
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -23,6 +25,16 @@ from scheduler.solve.availability import Profile, TimeGrid
 from scheduler.solve.cpsat import new_solver
 from scheduler.solve.events import PlannedEvent
 from scheduler.solve.greedy import GreedyPlacer
+from scheduler.solve.rules import (
+    CpLiteral,
+    add_apart_by_buffer,
+    add_daily_cap,
+    add_date_literals,
+    add_either_order,
+    add_interpreters,
+    add_rooms,
+    busy_cells,
+)
 
 
 @dataclass
@@ -77,7 +89,6 @@ class PlacementModel:
         self.conference = conference
         self.grid = grid
         self.events = events
-        self._by_id = {e.id: e for e in events}
         self.model = cp_model.CpModel()
         self.presence: dict[str, cp_model.IntVar] = {}
         self.start: dict[str, cp_model.IntVar] = {}
@@ -100,77 +111,74 @@ class PlacementModel:
 
     # -- building -------------------------------------------------------------------------
     def _build(self) -> None:
+        """Post the hard rules (rules.py) over one optional interval per event."""
         m = self.model
-        grid = self.grid
-        rules = self.conference.calendar
+        resources = self.conference.resources
         rooms: list[cp_model.IntervalVar] = []
         interpreted: list[cp_model.IntervalVar] = []
         busy: dict[str, list[cp_model.IntervalVar]] = defaultdict(list)
-        per_day: dict[tuple[str, object], list[cp_model.IntVar]] = defaultdict(list)
-        people = self.conference.participants_by_id
+        per_day: dict[tuple[str, object], list[CpLiteral]] = defaultdict(list)
         for event in self.events:
-            cands = self.cands[event.id]
-            present = m.new_bool_var(f"placed {event.id}")
-            start = m.new_int_var_from_domain(
-                cp_model.Domain.from_values(cands), f"start {event.id}"
-            )
-            self.presence[event.id] = present
-            self.start[event.id] = start
-            room_span = m.new_optional_fixed_size_interval_var(
-                start, event.length, present, f"in a room {event.id}"
-            )
+            room_span, person_span = self._event_vars(event)
             rooms.append(room_span)
             if event.interpreted:
                 interpreted.append(room_span)
-            # a host or delegate needs the buffer after each of their events
-            personal = -(-(event.duration + rules.buffer_minutes) // grid.grid)
-            person_span = m.new_optional_fixed_size_interval_var(
-                start, personal, present, f"busy {event.id}"
-            )
             for pid in event.people:
                 busy[pid].append(person_span)
-            # which local day it falls on, for every zone of its hosts/delegates
-            zones = sorted(
-                {self.conference.city_of(people[p]).timezone for p in event.people if p in people}
-            )
-            if not zones:
-                continue
-            from zoneinfo import ZoneInfo
-
-            groups: dict[tuple, list[int]] = defaultdict(list)
-            for cell in cands:
-                key = tuple(grid.local_date(cell, ZoneInfo(z)) for z in zones)
-                groups[key].append(cell)
-            if len(groups) == 1:
-                day_literals = {next(iter(groups)): present}
-            else:
-                day_literals = {}
-                for key, cells in sorted(groups.items()):
-                    lit = m.new_bool_var(f"{event.id} on {key}")
-                    m.add_linear_expression_in_domain(
-                        start, cp_model.Domain.from_values(cells)
-                    ).only_enforce_if(lit)
-                    day_literals[key] = lit
-                m.add(sum(day_literals.values()) == present)
-            for pid in event.people:
-                if pid not in people:
-                    continue
-                zone_index = zones.index(self.conference.city_of(people[pid]).timezone)
-                for key, lit in day_literals.items():
-                    per_day[(pid, key[zone_index])].append(lit)
-        if rooms:
-            m.add_cumulative(rooms, [1] * len(rooms), self.conference.resources.rooms)
-        if interpreted:
-            m.add_cumulative(
-                interpreted, [1] * len(interpreted), self.conference.resources.interpreters
-            )
+            for key, literal in self._local_dates(event):
+                per_day[key].append(literal)
+        add_rooms(m, rooms, resources.rooms)
+        add_interpreters(m, interpreted, resources.interpreters)
         for spans in busy.values():
-            if len(spans) > 1:
-                m.add_no_overlap(spans)
-        for lits in per_day.values():
-            if len(lits) > rules.max_events_per_day:
-                m.add(sum(lits) <= rules.max_events_per_day)
+            add_apart_by_buffer(m, spans)
+        for literals in per_day.values():
+            add_daily_cap(m, literals, self.conference.calendar.max_events_per_day)
         self._objective()
+
+    def _event_vars(self, event: PlannedEvent) -> tuple[cp_model.IntervalVar, cp_model.IntervalVar]:
+        """An event's presence and start, the interval it takes a room for, and the one
+        it keeps its hosts or delegates busy (the buffer after it included)."""
+        m = self.model
+        present = m.new_bool_var(f"placed {event.id}")
+        start = m.new_int_var_from_domain(
+            cp_model.Domain.from_values(self.cands[event.id]), f"start {event.id}"
+        )
+        self.presence[event.id] = present
+        self.start[event.id] = start
+        room_span = m.new_optional_fixed_size_interval_var(
+            start, event.length, present, f"in a room {event.id}"
+        )
+        person_span = m.new_optional_fixed_size_interval_var(
+            start, busy_cells(self.grid, event.duration), present, f"busy {event.id}"
+        )
+        return room_span, person_span
+
+    def _local_dates(self, event: PlannedEvent) -> list[tuple[tuple[str, object], CpLiteral]]:
+        """Per host or delegate, a literal for each local date (in their zone) the event
+        may fall on: what their daily cap counts."""
+        people = self.conference.participants_by_id
+        zones = sorted(
+            {self.conference.city_of(people[p]).timezone for p in event.people if p in people}
+        )
+        if not zones:
+            return []
+        tzs = [ZoneInfo(z) for z in zones]
+        literals = add_date_literals(
+            self.model,
+            self.start[event.id],
+            self.cands[event.id],
+            lambda cell: tuple(self.grid.local_date(cell, tz) for tz in tzs),
+            self.presence[event.id],
+            event.id,
+        )
+        found: list[tuple[tuple[str, object], CpLiteral]] = []
+        for pid in event.people:
+            if pid not in people:
+                continue
+            zone_index = zones.index(self.conference.city_of(people[pid]).timezone)
+            for key, literal in literals.items():
+                found.append(((pid, key[zone_index]), literal))
+        return found
 
     def _attendance_tables(self, wanted: dict[str, list[tuple[str, int]]]) -> dict[str, np.ndarray]:
         """Per session: for every cell, the weight of the people who want it and are free."""
@@ -265,17 +273,17 @@ class PlacementModel:
         return [((sessions[i], sessions[j]), int(shared[i, j])) for i, j in sorted(chosen)]
 
     def _overlap_literal(self, a: PlannedEvent, b: PlannedEvent) -> cp_model.IntVar:
-        """True when a and b are not separated by at least the buffer (both placed)."""
+        """True when a and b are not apart by the buffer (both placed)."""
         m = self.model
-        grid = self.grid
-        buffer = self.conference.calendar.buffer_minutes
-        gap_a = -(-(a.duration + buffer) // grid.grid)
-        gap_b = -(-(b.duration + buffer) // grid.grid)
-        before = m.new_bool_var(f"{a.id} before {b.id}")
-        after = m.new_bool_var(f"{a.id} after {b.id}")
+        before, after = add_either_order(
+            m,
+            self.start[a.id],
+            busy_cells(self.grid, a.duration),
+            self.start[b.id],
+            busy_cells(self.grid, b.duration),
+            f"{a.id} and {b.id}",
+        )
         overlap = m.new_bool_var(f"{a.id} overlaps {b.id}")
-        m.add(self.start[a.id] + gap_a <= self.start[b.id]).only_enforce_if(before)
-        m.add(self.start[b.id] + gap_b <= self.start[a.id]).only_enforce_if(after)
         m.add_bool_or(
             [before, after, overlap, self.presence[a.id].negated(), self.presence[b.id].negated()]
         )
