@@ -195,6 +195,54 @@ def next_version(
     participant's changes and the messages to send."""
     events = schedule.events_by_id
     looks = {e.event_id: look(conference, matchmaking, schedule, e) for e in schedule.events}
+    sequences = _sequences(published, events, looks)
+    retired = _retired(published, events)
+    calendars: dict[str, set[str]] = {}
+    for attendance in schedule.attendance:
+        if attendance.event_id in events:
+            calendars.setdefault(attendance.participant_id, set()).add(attendance.event_id)
+    cancelled = _invitations_beat_cancels(published, calendars, sequences)
+    entries = _Entries(
+        published,
+        conference,
+        matchmaking,
+        events,
+        looks,
+        sequences,
+        retired,
+        cancelled,
+        {item.item_id: item.reason for item in schedule.unscheduled},
+        schedule.displaced,
+    )
+    for pid in sorted(set(published.calendars) | set(calendars)):
+        entries.compare(pid, published.calendars.get(pid, frozenset()), calendars.get(pid, set()))
+    moved = sum(
+        1
+        for eid, e in events.items()
+        if eid in published.events and published.events[eid].start != e.start
+    )
+    return Version(
+        number=published.version + 1,
+        sequences=sequences,
+        looks=looks,
+        retired=retired,
+        calendars={pid: frozenset(ids) for pid, ids in calendars.items()},
+        cancelled={pid: held for pid, held in cancelled.items() if held},
+        # a first run: nothing to compare with (every invitation is new)
+        changes=tuple(entries.changes) if published.version else (),
+        messages=tuple(entries.messages),
+        events_moved=moved,
+        events_cancelled=sum(1 for eid in published.events if eid not in events),
+        events_added=sum(1 for eid in events if eid not in published.events),
+        attended_weight_before=published.attended_weight,
+    )
+
+
+def _sequences(
+    published: Published, events: Mapping[str, ScheduledEvent], looks: Mapping[str, str]
+) -> dict[str, int]:
+    """Every scheduled event's SEQUENCE: one up when what participants see changed, one
+    above its CANCEL when it comes back, 0 when new."""
     sequences: dict[str, int] = {}
     for eid in events:
         before = published.events.get(eid)
@@ -204,77 +252,96 @@ def next_version(
             sequences[eid] = published.retired[eid] + 1  # back after a cancellation
         else:
             sequences[eid] = 0
+    return sequences
+
+
+def _retired(published: Published, events: Mapping[str, ScheduledEvent]) -> dict[str, int]:
+    """The events published once that take place no more, with their CANCEL's SEQUENCE."""
     retired = {eid: seq for eid, seq in published.retired.items() if eid not in events}
     for eid, before in published.events.items():
         if eid not in events:
             retired[eid] = before.sequence + 1  # the CANCEL's SEQUENCE
-    calendars: dict[str, set[str]] = {}
-    for attendance in schedule.attendance:
-        if attendance.event_id in events:
-            calendars.setdefault(attendance.participant_id, set()).add(attendance.event_id)
-    # an invitation must beat a CANCEL the same person had for the event
+    return retired
+
+
+def _invitations_beat_cancels(
+    published: Published, calendars: Mapping[str, set[str]], sequences: dict[str, int]
+) -> dict[str, dict[str, int]]:
+    """The CANCELs each person holds for events that go on; an invitation back to such an
+    event gets a SEQUENCE above that CANCEL's (raising ``sequences``)."""
     cancelled = {pid: dict(entries) for pid, entries in published.cancelled.items()}
     for pid, has in calendars.items():
         for eid in has - published.calendars.get(pid, frozenset()):
             earlier = cancelled.get(pid, {}).pop(eid, None)
             if earlier is not None and sequences[eid] <= earlier:
                 sequences[eid] = earlier + 1
+    return cancelled
 
-    why_unscheduled = {item.item_id: item.reason for item in schedule.unscheduled}
-    changes: list[Change] = []
-    messages: list[Message] = []
-    for pid in sorted(set(published.calendars) | set(calendars)):
-        had = published.calendars.get(pid, frozenset())
-        has = calendars.get(pid, set())
+
+@dataclass
+class _Entries:
+    """Each participant's calendar entries compared, version against version: the rows of
+    changes.csv and the messages of outbox.csv."""
+
+    published: Published
+    conference: Conference
+    matchmaking: Matchmaking
+    events: Mapping[str, ScheduledEvent]
+    looks: Mapping[str, str]
+    sequences: Mapping[str, int]
+    retired: Mapping[str, int]
+    cancelled: dict[str, dict[str, int]]
+    why_unscheduled: Mapping[str, str]
+    displaced: Mapping[str, str]  # why an event could not stay where it was
+    changes: list[Change] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+
+    def compare(self, pid: str, had: frozenset[str], has: set[str]) -> None:
         for eid in sorted(had | has):
-            before = published.events.get(eid)
-            now = events.get(eid)
+            before = self.published.events.get(eid)
+            now = self.events.get(eid)
             if now is not None and eid in has:
-                if eid not in had:
-                    reason = "newly planned" if before is None else "now attends"
-                    changes.append(Change(pid, eid, "added", None, now.start, reason))
-                elif before is not None and (before.start, before.end) != (now.start, now.end):
-                    reason = schedule.displaced.get(eid, "moved to a better time")
-                    changes.append(Change(pid, eid, "moved", before.start, now.start, reason))
-                elif before is not None and looks[eid] == before.look:
-                    continue  # nothing visible changed for them: no message
-                messages.append(Message(pid, eid, "REQUEST", sequences[eid]))
-                continue
-            # the entry leaves this person's calendar
-            old_start = before.start if before is not None else None
-            if now is None:
-                reason = why_unscheduled.get(eid) or _why_gone(conference, matchmaking, eid)
-                changes.append(Change(pid, eid, "cancelled", old_start, None, reason))
-                messages.append(Message(pid, eid, "CANCEL", retired[eid]))
+                self.on_calendar(pid, eid, eid in had, before, now)
             else:
-                reason = _why_removed(conference, pid, before, now)
-                changes.append(Change(pid, eid, "removed_from", old_start, now.start, reason))
-                # higher than what they hold, even when nothing changed for the others
-                sequence = max(sequences[eid], before.sequence + 1 if before else 0)
-                cancelled.setdefault(pid, {})[eid] = sequence
-                messages.append(Message(pid, eid, "CANCEL", sequence))
+                self.left_calendar(pid, eid, before, now)
 
-    moved = sum(
-        1
-        for eid, e in events.items()
-        if eid in published.events and published.events[eid].start != e.start
-    )
-    if published.version == 0:
-        changes = []  # a first run: nothing to compare with (every invitation is new)
-    return Version(
-        number=published.version + 1,
-        sequences=sequences,
-        looks=looks,
-        retired=retired,
-        calendars={pid: frozenset(ids) for pid, ids in calendars.items()},
-        cancelled={pid: entries for pid, entries in cancelled.items() if entries},
-        changes=tuple(changes),
-        messages=tuple(messages),
-        events_moved=moved,
-        events_cancelled=sum(1 for eid in published.events if eid not in events),
-        events_added=sum(1 for eid in events if eid not in published.events),
-        attended_weight_before=published.attended_weight,
-    )
+    def on_calendar(
+        self,
+        pid: str,
+        eid: str,
+        had: bool,
+        before: PublishedEvent | None,
+        now: ScheduledEvent,
+    ) -> None:
+        """An entry of the new version: added, moved, changed (a REQUEST) or as it was."""
+        if not had:
+            reason = "newly planned" if before is None else "now attends"
+            self.changes.append(Change(pid, eid, "added", None, now.start, reason))
+        elif before is not None and (before.start, before.end) != (now.start, now.end):
+            reason = self.displaced.get(eid, "moved to a better time")
+            self.changes.append(Change(pid, eid, "moved", before.start, now.start, reason))
+        elif before is not None and self.looks[eid] == before.look:
+            return  # nothing visible changed for them: no message
+        self.messages.append(Message(pid, eid, "REQUEST", self.sequences[eid]))
+
+    def left_calendar(
+        self, pid: str, eid: str, before: PublishedEvent | None, now: ScheduledEvent | None
+    ) -> None:
+        """An entry that leaves this person's calendar: cancelled, or removed from it."""
+        old_start = before.start if before is not None else None
+        if now is None:
+            reason = self.why_unscheduled.get(eid) or _why_gone(
+                self.conference, self.matchmaking, eid
+            )
+            self.changes.append(Change(pid, eid, "cancelled", old_start, None, reason))
+            self.messages.append(Message(pid, eid, "CANCEL", self.retired[eid]))
+            return
+        reason = _why_removed(self.conference, pid, before, now)
+        self.changes.append(Change(pid, eid, "removed_from", old_start, now.start, reason))
+        # higher than what they hold, even when nothing changed for the others
+        sequence = max(self.sequences[eid], before.sequence + 1 if before else 0)
+        self.cancelled.setdefault(pid, {})[eid] = sequence
+        self.messages.append(Message(pid, eid, "CANCEL", sequence))
 
 
 def _why_gone(conference: Conference, matchmaking: Matchmaking, event_id: str) -> str:
