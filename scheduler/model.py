@@ -59,6 +59,15 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """A public holiday of a city's region (country-wide ones included)."""
+
+    day: date
+    name: str  # in English: the checker's messages, the reasons in unscheduled.csv
+    local_name: str  # in the city's language: its agenda
+
+
+@dataclass(frozen=True)
 class City:
     id: str
     name: str
@@ -66,10 +75,21 @@ class City:
     region: str | None  # ISO 3166-2, e.g. "DE-BW"; None when not given
     timezone: str  # IANA name, resolved (defaults applied)
     language: Language  # agenda language, resolved
+    # resolved by load (scheduler/load/holidays.py), sorted by day: every year the
+    # conference window touches, whether or not calendar.public_holidays applies them
+    holidays: tuple[Holiday, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def _holidays_by_day(self) -> Mapping[date, Holiday]:
+        return {h.day: h for h in self.holidays}
+
+    def holiday(self, day: date) -> Holiday | None:
+        """The public holiday on that local date, or None."""
+        return self._holidays_by_day.get(day)
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,7 @@ def _why_missed(
 ) -> str:
     """The first reason, in the order an organiser would look, why a participant does not
     attend a session they want. A diagnosis for people, not a rule: check.py is the rule."""
-    from scheduler.solve.availability import holiday_name, local_day_hours
+    from scheduler.solve.availability import local_day_hours
 
     if session.id not in spans:
         return f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
@@ -223,9 +223,9 @@ def _why_missed(
         return f"outside their hours ({day_start:%H:%M}-{day_end:%H:%M} local)"
     if local_start.weekday() not in rules.weekdays:
         return "not a conference weekday where they live"
-    holiday = rules.public_holidays and holiday_name(city.country, city.region, day)
+    holiday = rules.public_holidays and city.holiday(day)
     if holiday:
-        return f"public holiday where they live ({holiday})"
+        return f"public holiday where they live ({holiday.name})"
     # then their agenda: another event at that time, the day already full
     gap = timedelta(minutes=rules.buffer_minutes)
     for event_id in sorted(mine & spans.keys()):

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader
@@ -405,7 +404,7 @@ def write_agendas(
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
     layout = templates_version()
-    code = code_version(__file__, "babel", "holidays", "jinja2")
+    code = code_version(__file__, "babel", "jinja2")
     # What the pages show of the schedule (not how long its solve took).
     shown = (schedule.events, schedule.attendance, schedule.unscheduled, version)
     if files.carry_all(fingerprint(layout, code, pdf, conference, matchmaking, shown)):
@@ -973,38 +972,10 @@ def _zone_label(city: City, conference: Conference, lang: str) -> str:
 def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[HolidayView, ...]:
     """Public holidays of the city's region (country-wide ones too) on the conference's
     days, named in the city's language where the ``holidays`` package has it."""
-    subdiv = city.region.split("-", 1)[1] if city.region and "-" in city.region else None
-    return _holidays(city.country, subdiv, conference.start, conference.end, lang)
-
-
-@lru_cache(maxsize=1024)
-def _holidays(
-    country: str, subdiv: str | None, first: date, last: date, lang: str
-) -> tuple[HolidayView, ...]:
-    """The holidays of a region from ``first`` to ``last`` (cities share their region's)."""
-    years = range(first.year, last.year + 1)
-    calendar = None
-    # The package knows no subdivisions for some countries (Turkish provinces): then the
-    # country's holidays, as the solver does.
-    for attempt in (subdiv, None):
-        try:
-            calendar = holidays.country_holidays(country, subdiv=attempt, years=years)
-            subdiv = attempt
-            break
-        except NotImplementedError:
-            continue
-    if calendar is None:
-        return ()  # a country the package does not know: nothing to note
-    # Always name a language: without it the names follow the process locale.
-    supported = getattr(calendar, "supported_languages", ())
-    wanted = (lang, f"{lang}_US", "en_US", getattr(calendar, "default_language", None))
-    language = next((c for c in wanted if c and c in supported), None)
-    if language is not None:
-        calendar = holidays.country_holidays(country, subdiv=subdiv, years=years, language=language)
     return tuple(
-        HolidayView(format_day(day, lang), name)
-        for day, name in sorted(calendar.items())
-        if first <= day <= last
+        HolidayView(format_day(h.day, lang), h.local_name)
+        for h in city.holidays
+        if conference.start <= h.day <= conference.end
     )
 
 
