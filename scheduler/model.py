@@ -342,7 +342,11 @@ class Schedule:
 
     events: tuple[ScheduledEvent, ...]  # sorted by start, then event_id
     attendance: tuple[Attendance, ...]  # sorted by event_id, then participant_id
-    unscheduled: tuple[UnscheduledItem, ...]  # sorted by item_id
+    # every session and meeting not in ``events``, the meetings matchmaking found
+    # impossible included, each once, sorted by item_id: the one list, decided where the
+    # schedule is assembled (solve/assemble.py) and verified by check.py; unscheduled.csv,
+    # report.json, the agendas, the CLI and the notebooks show it as it is
+    unscheduled: tuple[UnscheduledItem, ...]
     status: Literal["OPTIMAL", "FEASIBLE"]
     objective: float  # attended weight, sum of w over attended sessions
     bound: float  # proven upper bound on the same quantity (any schedule, same meetings)
@@ -360,6 +364,10 @@ class Schedule:
     @cached_property
     def events_by_id(self) -> Mapping[str, ScheduledEvent]:
         return {e.event_id: e for e in self.events}
+
+    @cached_property
+    def unscheduled_by_id(self) -> Mapping[str, UnscheduledItem]:
+        return {u.item_id: u for u in self.unscheduled}
 
     def attendance_of(self, participant_id: str) -> tuple[Attendance, ...]:
         return tuple(a for a in self.attendance if a.participant_id == participant_id)

@@ -71,8 +71,6 @@ def tables(result: Result) -> dict[str, pd.DataFrame]:
 
 def summary(result: Result) -> dict[str, Any]:
     """The numbers an organiser looks at first, by label (used by `compare` and the CLI)."""
-    from scheduler.export.tables import unscheduled_items
-
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
     placed = {e.event_id for e in schedule.events}
     kinds = [e.kind for e in schedule.events]
@@ -94,7 +92,7 @@ def summary(result: Result) -> dict[str, Any]:
         f"{len(conference.sessions)}",
         "partner meetings placed": f"{sum(m.id in placed for m in partner)} of {partner_wanted}",
         "new contacts placed": f"{sum(m.id in placed for m in contacts)} of {len(contacts)}",
-        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "unscheduled": len(schedule.unscheduled),
         "satisfaction": round(happy.overall, 4),
         "worst city": worst_name,
         "objective": schedule.objective,

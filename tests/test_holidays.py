@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from builders import CANAKKALE, KILIS, MANNHEIM, OSNABRUECK, conference
-
 from scheduler.load.holidays import with_holidays
 from scheduler.model import City
+from tests.builders import CANAKKALE, KILIS, MANNHEIM, OSNABRUECK, conference
 
 
 def test_a_region_holiday_named_in_english_and_in_the_city_language() -> None:

@@ -54,7 +54,6 @@ from scheduler.model import (
     Partnership,
     Schedule,
     ScheduledEvent,
-    UnscheduledItem,
     pick_title,
 )
 
@@ -861,14 +860,6 @@ def _other_city_of_meetings(matchmaking: Matchmaking, city: City) -> dict[str, s
     return found
 
 
-def _not_scheduled_reasons(matchmaking: Matchmaking, schedule: Schedule) -> dict[str, str]:
-    items: Sequence[UnscheduledItem] = (*matchmaking.impossible, *schedule.unscheduled)
-    reasons: dict[str, str] = {}
-    for item in items:
-        reasons.setdefault(item.item_id, item.reason)
-    return reasons
-
-
 def _meeting_view(
     conference: Conference,
     matchmaking: Matchmaking,
@@ -899,9 +890,7 @@ def _meeting_view(
     for partnership in _partnerships_of(conference, city.id):
         if other_id in (partnership.city_a, partnership.city_b) and partnership.since:
             since = words["since"].format(year=partnership.since)
-    reason = ""
-    if event is None:
-        reason = _not_scheduled_reasons(matchmaking, schedule).get(meeting_id, "")
+    item = schedule.unscheduled_by_id.get(meeting_id) if event is None else None
     other_name = other.name if other else other_id
     return MeetingView(
         other_city=other_name,
@@ -914,7 +903,7 @@ def _meeting_view(
         event=view(event, [d for d in delegate_ids if participants[d].city_id == city.id])
         if event
         else None,
-        unscheduled_reason=reason,
+        unscheduled_reason=item.reason if item else "",
     )
 
 
@@ -929,12 +918,8 @@ def _unscheduled_for(
     } | {m.id for m in matchmaking.meetings if city.id in (m.city_a, m.city_b)}
     here = [p for p in conference.participants if p.city_id == city.id]
     found: list[UnscheduledView] = []
-    seen: set[str] = set()
-    for item in sorted((*matchmaking.impossible, *schedule.unscheduled), key=lambda i: i.item_id):
-        if item.item_id in seen:
-            continue
+    for item in schedule.unscheduled:
         if item.item_id in meeting_ids:
-            seen.add(item.item_id)
             meeting = matchmaking.meetings_by_id.get(item.item_id)
             title = meeting.title(lang) if meeting else item.item_id
             found.append(UnscheduledView(title, words[item.kind], item.reason))
@@ -946,7 +931,6 @@ def _unscheduled_for(
             p for p in here if p.id in session.hosts or conference.wanted_weight(p, session) > 0
         ]
         if wanting:
-            seen.add(item.item_id)
             found.append(
                 UnscheduledView(
                     session.title(lang),

@@ -25,7 +25,6 @@ from scheduler.model import (
     Conference,
     Matchmaking,
     Schedule,
-    UnscheduledItem,
     satisfaction,
 )
 
@@ -150,21 +149,11 @@ def match_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
     ]
 
 
-def unscheduled_items(matchmaking: Matchmaking, schedule: Schedule) -> list[UnscheduledItem]:
-    """Everything not placed: what the solver could not place plus the meetings matchmaking
-    already found impossible (a city without delegates), each once, by item id."""
-    items: dict[str, UnscheduledItem] = {}
-    for item in (*schedule.unscheduled, *matchmaking.impossible):
-        if item.item_id not in schedule.events_by_id:
-            items.setdefault(item.item_id, item)
-    return [items[key] for key in sorted(items)]
-
-
-def unscheduled_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
-    """unscheduled.csv: every session or meeting that is not in schedule.csv, with why."""
+def unscheduled_rows(schedule: Schedule) -> list[Row]:
+    """unscheduled.csv: every session or meeting that is not in schedule.csv, with why
+    (``Schedule.unscheduled`` as the solver decided it, impossible meetings included)."""
     return [
-        {"item_id": i.item_id, "kind": i.kind, "reason": i.reason}
-        for i in unscheduled_items(matchmaking, schedule)
+        {"item_id": i.item_id, "kind": i.kind, "reason": i.reason} for i in schedule.unscheduled
     ]
 
 
@@ -178,7 +167,7 @@ def table_rows(
         "schedule": schedule_rows(schedule),
         "attendance": attendance_rows(schedule),
         "matches": match_rows(matchmaking, schedule),
-        "unscheduled": unscheduled_rows(matchmaking, schedule),
+        "unscheduled": unscheduled_rows(schedule),
     }
 
 
@@ -213,7 +202,7 @@ def report(
         "sessions_scheduled": kinds["plenary"] + kinds["workshop"],
         "partner_meetings_scheduled": kinds["partner_meeting"],
         "new_contact_meetings_scheduled": kinds["new_contact_meeting"],
-        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "unscheduled": len(schedule.unscheduled),
         "worst_city": None
         if worst is None
         else {"city_id": worst[0], "satisfaction": _number(worst[1])},
