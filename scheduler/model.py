@@ -289,7 +289,10 @@ class Match:
     kind: Literal["partner", "new"]
     score: float
     reasons: Mapping[str, str]  # de, tr, en
-    meeting_id: str | None  # the meeting planned for it; None when none is planned
+    # its meeting's id, set by matchmaking whenever a meeting is wanted: planned (in
+    # Matchmaking.meetings) or found impossible (in Matchmaking.impossible); None only when
+    # no meeting is wanted (partner_meetings = false). Nobody else builds pm-/nc- ids.
+    meeting_id: str | None
 
 
 @dataclass(frozen=True)

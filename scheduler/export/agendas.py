@@ -838,26 +838,13 @@ def _partnerships_of(conference: Conference, city_id: str) -> list[Partnership]:
     return [p for p in conference.partnerships if city_id in (p.city_a, p.city_b)]
 
 
-def _meeting_id_of(match: Match) -> str:
-    """The match's meeting id: the planned one, else the contract's generated id (so the
-    reason a meeting cannot happen, listed under that id, is found)."""
-    if match.meeting_id:
-        return match.meeting_id
-    prefix = "pm" if match.kind == "partner" else "nc"
-    a, b = sorted((match.city_a, match.city_b))
-    return f"{prefix}-{a}-{b}"
-
-
 def _other_city_of_meetings(matchmaking: Matchmaking, city: City) -> dict[str, str]:
-    """Meeting id -> the other city, for this city's meetings."""
-    found = {}
-    for meeting in matchmaking.meetings:
-        if city.id in (meeting.city_a, meeting.city_b):
-            found[meeting.id] = _other(meeting, city.id)
-    for match in matchmaking.matches:
-        if city.id in (match.city_a, match.city_b):
-            found.setdefault(_meeting_id_of(match), _other(match, city.id))
-    return found
+    """Meeting id -> the other city, for this city's meetings (planned or impossible)."""
+    return {
+        match.meeting_id: _other(match, city.id)
+        for match in matchmaking.matches
+        if match.meeting_id and city.id in (match.city_a, match.city_b)
+    }
 
 
 def _meeting_view(
@@ -872,7 +859,7 @@ def _meeting_view(
     words = WORDS[lang]
     other_id = _other(match, city.id)
     other = conference.cities_by_id.get(other_id)
-    meeting_id = _meeting_id_of(match)
+    meeting_id = match.meeting_id or ""  # "" when no meeting is wanted: nothing is found
     event = schedule.events_by_id.get(meeting_id)
     if event is not None:
         delegate_ids = list(_index_of(schedule).attendees_of.get(meeting_id, ()))
@@ -914,8 +901,8 @@ def _unscheduled_for(
     (or host)."""
     words = WORDS[lang]
     meeting_ids = {
-        _meeting_id_of(m) for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
-    } | {m.id for m in matchmaking.meetings if city.id in (m.city_a, m.city_b)}
+        m.meeting_id for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
+    }  # the city's meetings, planned or impossible (matchmaking names them all)
     here = [p for p in conference.participants if p.city_id == city.id]
     found: list[UnscheduledView] = []
     for item in schedule.unscheduled:
