@@ -5,7 +5,8 @@
 
 The exporter decides nothing: who meets whom, when, who attends and what could not be
 placed all come from the Conference, the Matchmaking and the Schedule. This module only
-gathers, per city, what concerns that city, translates the fixed words (``WORDS``), formats
+gathers, per city, what concerns that city, translates the fixed words (``WORDS`` of
+scheduler/export/words.py, the glossary the calendars share), formats
 dates and times with Babel in the city's locale and zone, and hands the result, one plain
 dictionary per page (``city_view``), to both templates in ``templates/``: ``city.html``
 (Jinja2, autoescaped) and ``agenda.typ`` (Typst, which reads the same dictionary as JSON
@@ -44,8 +45,8 @@ from scheduler.export import (
     key_of,
     plain_text,
 )
+from scheduler.export.words import BABEL_LOCALE, WORDS, language_name
 from scheduler.model import (
-    INTERPRETED,
     City,
     Conference,
     Match,
@@ -66,197 +67,11 @@ PARALLEL_PDFS_FROM = 16
 # Libertinus Serif, which the Typst wheel embeds; both have every Turkish and German letter.
 FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu",)
 
-# The fixed words of a page, per agenda language. Every word a city's page shows that does
-# not come from the organisers' data is here, so a page never mixes languages.
-WORDS: Mapping[str, Mapping[str, str]] = {
-    "de": {
-        "agenda": "Agenda",
-        "agenda_of": "Agenda für {city}",
-        "window": "Konferenzzeitraum",
-        "city": "Stadt",
-        "partner_cities": "Partnerstädte",
-        "none": "keine",
-        "times_in": "Alle Zeiten in Ortszeit {zone}",
-        "contents": "Inhalt",
-        "meetings": "Partnertreffen und neue Kontakte",
-        "no_meetings": "Für {city} sind keine Treffen mit anderen Städten vorgesehen.",
-        "with": "mit",
-        "partner": "Partnerstadt",
-        "new_contact": "Neuer Kontakt",
-        "since": "seit {year}",
-        "why": "Warum",
-        "score": "Übereinstimmung",
-        "who_here": "Delegation aus {city}",
-        "who_there": "Delegation aus {city}",
-        "when": "Wann",
-        "not_scheduled": "Nicht eingeplant",
-        "no_meeting_planned": "Kein Treffen geplant.",
-        "local_time_there": "{time} Ortszeit {city} ({zone})",
-        "days": "Tag für Tag",
-        "no_events": "Für Teilnehmende aus {city} ist nichts eingeplant.",
-        "kind": "Art",
-        "theme": "Thema",
-        "language": "Sprache",
-        "interpreted": "mit Simultandolmetschung",
-        "not_interpreted": "ohne Dolmetschung",
-        "attendees": "Teilnehmende aus {city}",
-        "host": "Leitung",
-        "link": "Link zur Sitzung",
-        "holidays": "Feiertage",
-        "holidays_intro": "Gesetzliche Feiertage in {region} im Konferenzzeitraum:",
-        "no_holidays": "Im Konferenzzeitraum gibt es in {region} keinen gesetzlichen Feiertag.",
-        "participants": "Persönliche Agenden",
-        "no_participants": "Aus {city} ist niemand angemeldet.",
-        "calendar_file": "Kalenderdatei (.ics)",
-        "nothing_for_person": "Keine Termine.",
-        "unscheduled": "Was nicht eingeplant werden konnte",
-        "unscheduled_none": "Alles, was {city} betrifft, ist eingeplant.",
-        "reasons_note": "Die Gründe stehen so in der Datei unscheduled.csv (auf Englisch).",
-        "wanted_by": "gewünscht von",
-        "index": "Übersicht aller Städte",
-        "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
-        "pdf": "PDF",
-        "page_of": "Seite {page} von {pages}",
-        "version": "Fassung {number} vom {date}",
-        "new_since": "Neu in dieser Fassung",
-        "moved_from": "Verschoben (vorher {when})",
-        "plenary": "Plenum",
-        "workshop": "Workshop",
-        "partner_meeting": "Partnertreffen",
-        "new_contact_meeting": "Treffen mit neuem Kontakt",
-    },
-    "tr": {
-        "agenda": "Ajanda",
-        "agenda_of": "{city} ajandası",
-        "window": "Konferans tarihleri",
-        "city": "Şehir",
-        "partner_cities": "Kardeş şehirler",
-        "none": "yok",
-        "times_in": "Tüm saatler yerel saatle: {zone}",
-        "contents": "İçindekiler",
-        "meetings": "Kardeş şehir toplantıları ve yeni bağlantılar",
-        "no_meetings": "{city} için başka şehirlerle toplantı öngörülmemiştir.",
-        "with": "ile",
-        "partner": "Kardeş şehir",
-        "new_contact": "Yeni bağlantı",
-        "since": "{year} yılından beri",
-        "why": "Neden",
-        "score": "Uyum",
-        "who_here": "{city} heyeti",
-        "who_there": "{city} heyeti",
-        "when": "Ne zaman",
-        "not_scheduled": "Planlanamadı",
-        "no_meeting_planned": "Toplantı planlanmadı.",
-        "local_time_there": "{city} yerel saatiyle {time} ({zone})",
-        "days": "Gün gün program",
-        "no_events": "{city} katılımcıları için planlanmış etkinlik yok.",
-        "kind": "Tür",
-        "theme": "Tema",
-        "language": "Dil",
-        "interpreted": "simultane tercümeli",
-        "not_interpreted": "tercümesiz",
-        "attendees": "{city} katılımcıları",
-        "host": "yürütücü",
-        "link": "Oturum bağlantısı",
-        "holidays": "Resmî tatiller",
-        "holidays_intro": "Konferans süresince {region} bölgesindeki resmî tatiller:",
-        "no_holidays": "Konferans süresince {region} bölgesinde resmî tatil yok.",
-        "participants": "Kişisel ajandalar",
-        "no_participants": "{city} şehrinden kayıtlı katılımcı yok.",
-        "calendar_file": "Takvim dosyası (.ics)",
-        "nothing_for_person": "Etkinlik yok.",
-        "unscheduled": "Planlanamayanlar",
-        "unscheduled_none": "{city} ile ilgili her şey planlandı.",
-        "reasons_note": "Gerekçeler unscheduled.csv dosyasındaki gibidir (İngilizce).",
-        "wanted_by": "isteyenler",
-        "index": "Tüm şehirlere genel bakış",
-        "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
-        "pdf": "PDF",
-        "page_of": "Sayfa {page}/{pages}",
-        "version": "{number}. sürüm, {date}",
-        "new_since": "Bu sürümde yeni",
-        "moved_from": "Taşındı (önceki zaman: {when})",
-        "plenary": "Genel oturum",
-        "workshop": "Çalıştay",
-        "partner_meeting": "Kardeş şehir toplantısı",
-        "new_contact_meeting": "Yeni bağlantı toplantısı",
-    },
-    "en": {
-        "agenda": "Agenda",
-        "agenda_of": "Agenda for {city}",
-        "window": "Conference dates",
-        "city": "City",
-        "partner_cities": "Partner cities",
-        "none": "none",
-        "times_in": "All times in local time {zone}",
-        "contents": "Contents",
-        "meetings": "Partner meetings and new contacts",
-        "no_meetings": "No meetings with other cities are planned for {city}.",
-        "with": "with",
-        "partner": "Partner city",
-        "new_contact": "New contact",
-        "since": "since {year}",
-        "why": "Why",
-        "score": "Match",
-        "who_here": "Delegation from {city}",
-        "who_there": "Delegation from {city}",
-        "when": "When",
-        "not_scheduled": "Not scheduled",
-        "no_meeting_planned": "No meeting planned.",
-        "local_time_there": "{time} local time in {city} ({zone})",
-        "days": "Day by day",
-        "no_events": "Nothing is scheduled for participants from {city}.",
-        "kind": "Type",
-        "theme": "Theme",
-        "language": "Language",
-        "interpreted": "with simultaneous interpreting",
-        "not_interpreted": "not interpreted",
-        "attendees": "Participants from {city}",
-        "host": "host",
-        "link": "Meeting link",
-        "holidays": "Public holidays",
-        "holidays_intro": "Public holidays in {region} during the conference:",
-        "no_holidays": "There is no public holiday in {region} during the conference.",
-        "participants": "Personal agendas",
-        "no_participants": "Nobody from {city} is registered.",
-        "calendar_file": "Calendar file (.ics)",
-        "nothing_for_person": "No events.",
-        "unscheduled": "What could not be scheduled",
-        "unscheduled_none": "Everything that concerns {city} is scheduled.",
-        "reasons_note": "The reasons are as the file unscheduled.csv gives them.",
-        "wanted_by": "wanted by",
-        "index": "Overview of all cities",
-        "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
-        "pdf": "PDF",
-        "page_of": "Page {page} of {pages}",
-        "version": "Version {number} of {date}",
-        "new_since": "New in this version",
-        "moved_from": "Moved (was {when})",
-        "plenary": "Plenary",
-        "workshop": "Workshop",
-        "partner_meeting": "Partner meeting",
-        "new_contact_meeting": "New contact meeting",
-        # Words of the index page only (it is in English: it serves every city).
-        "cities": "Cities",
-        "programme": "Public programme",
-        "programme_intro": "Every scheduled event, in the organisers' time zone {zone}.",
-        "conference_calendar": "Whole programme as a calendar file (.ics)",
-        "date": "Date",
-        "time": "Time",
-        "title": "Title",
-        "agenda_language": "Agenda language",
-        "no_programme": "Nothing is scheduled yet.",
-    },
-}
-
 # Babel patterns that read well in each language (the "full" formats include seconds).
 DATE_FORMAT = {"de": "EEEE, d. MMMM y", "tr": "d MMMM y EEEE", "en": "EEEE d MMMM y"}
 SHORT_DATE_FORMAT = {"de": "d. MMMM y", "tr": "d MMMM y", "en": "d MMMM y"}
 TIME_FORMAT = {"de": "HH:mm", "tr": "HH:mm", "en": "HH:mm"}
 TIME_SUFFIX = {"de": " Uhr", "tr": "", "en": ""}
-
-# Agendas use a few of Babel's locales; "en" is British English (day before month).
-BABEL_LOCALE = {"de": "de_DE", "tr": "tr_TR", "en": "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -403,7 +218,7 @@ def write_agendas(
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
     layout = templates_version()
-    code = code_version(__file__, "babel", "jinja2")
+    code = code_version(__file__, "babel", "jinja2"), WORDS
     # What the pages show of the schedule (not how long its solve took).
     shown = (schedule.events, schedule.attendance, schedule.unscheduled, version)
     if files.carry_all(fingerprint(layout, code, pdf, conference, matchmaking, shown)):
@@ -615,15 +430,6 @@ def format_window(conference: Conference, lang: str) -> str:
     return first if first == last else f"{first} – {last}"
 
 
-@lru_cache(maxsize=4096)
-def language_label(event_language: str, lang: str) -> str:
-    """The event's language in words of ``lang``; interpreted events name both languages."""
-    names = Locale.parse(BABEL_LOCALE[lang]).languages
-    if event_language == INTERPRETED:
-        return f"{names['de']}/{names['tr']}"
-    return str(names.get(event_language, event_language))
-
-
 # --- gathering ---------------------------------------------------------------------------
 
 
@@ -660,7 +466,7 @@ def event_view(
         title=event.title(lang),
         kind=words[event.kind],
         theme=theme.name(lang) if theme else "",
-        language=language_label(event.language, lang),
+        language=language_name(event.language, lang),
         interpreted=event.interpreted,
         date=format_day(event.start.astimezone(zone).date(), lang),
         time=format_span(event.start, event.end, zone, lang),
@@ -972,7 +778,7 @@ def index_page(conference: Conference, schedule: Schedule) -> IndexPage:
                 title_tr=event.title("tr"),
                 kind=words[event.kind],
                 theme=theme.name(lang) if theme else "",
-                language=language_label(event.language, lang),
+                language=language_name(event.language, lang),
                 url=web_link(conference.meeting_url_for(event.event_id)),
             )
         )
