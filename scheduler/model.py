@@ -34,8 +34,8 @@ INTERPRETED: EventLanguage = "de-tr"
 
 
 def can_follow(languages: frozenset[str], event_language: str) -> bool:
-    """The contract's rule: the event's language is one of theirs, or it is interpreted
-    (``de-tr``) and they speak German or Turkish."""
+    """Who can follow an event (docs/inputs.md, sessions.csv): its language is one of
+    theirs, or it is interpreted (``de-tr``) and they speak German or Turkish."""
     if event_language == INTERPRETED:
         return "de" in languages or "tr" in languages
     return event_language in languages
@@ -244,9 +244,9 @@ class Conference:
         return self.meeting_url.replace("{event_id}", event_id)
 
     def wanted_weight(self, participant: Participant, session: Session) -> int:
-        """The contract's w: the preference weight if given, else the theme interest;
-        0 when the participant cannot follow the language or their role is not in the
-        audience. (Hosts attend their sessions whatever w is.)"""
+        """The wanted weight w (docs/inputs.md, preferences.csv): the preference weight if
+        given, else the theme interest; 0 when the participant cannot follow the language
+        or their role is not in the audience. (Hosts attend their sessions whatever w is.)"""
         if not participant.can_follow(session.language):
             return 0
         if session.audience is not None and participant.role not in session.audience:
@@ -405,7 +405,8 @@ class Satisfaction:
 
 
 def satisfaction(conference: Conference, schedule: Schedule) -> Satisfaction:
-    """The contract's satisfaction: attended w / wanted w, overall and per city."""
+    """Satisfaction as report.json gives it (docs/workflow.md): attended w / wanted w,
+    overall and per city."""
     attended_pairs = {(a.participant_id, a.event_id) for a in schedule.attendance}
     wanted_by_city: dict[str, float] = {}
     attended_by_city: dict[str, float] = {}

@@ -60,7 +60,6 @@ class TimeGrid:
         self.base = datetime.combine(conference.start - timedelta(days=1), time(0), tzinfo=UTC)
         days = (conference.end - conference.start).days + 3
         self.cells = days * 1440 // self.grid
-        self.buffer_cells = -(-conference.calendar.buffer_minutes // self.grid)
         self._profiles: dict[str, Profile] = {}
         self._free: dict[Profile, np.ndarray] = {}
         self._starts: dict[tuple[Profile, int], np.ndarray] = {}
