@@ -20,12 +20,9 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
-
-import holidays
 
 from scheduler.model import (
     EVENT_LANGUAGES,
@@ -543,11 +540,11 @@ def _check_conference_days(
                 f"{WEEKDAY_NAMES[day.weekday()]} {day.isoformat()}, not a conference weekday"
             )
         if rules.public_holidays:
-            holiday = _holiday(city.country, city.region, day)
+            holiday = city.holiday(day)
             if holiday:
                 violations.append(
                     f"{event.event_id}: {_who(conference, person)} would attend on "
-                    f"{day.isoformat()}, a public holiday there ({holiday})"
+                    f"{day.isoformat()}, a public holiday there ({holiday.name})"
                 )
     return violations
 
@@ -665,27 +662,6 @@ def _check_buffers(conference: Conference, pid: str, agenda: list[ScheduledEvent
                     f"{conference.calendar.buffer_minutes} needed"
                 )
     return violations
-
-
-@cache
-def _holidays_of(country: str, region: str | None) -> holidays.HolidayBase | None:
-    """Public holidays of a city's region, country-wide ones included. When the package
-    knows no subdivisions for the region (Turkish provinces), the country-wide holidays
-    apply; a country it does not know has none we can check."""
-    subdiv = region.split("-", 1)[1] if region and "-" in region else region
-    for attempt in (subdiv, None) if subdiv else (None,):
-        try:
-            return holidays.country_holidays(country, subdiv=attempt, language="en_US")
-        except NotImplementedError:
-            continue
-    return None
-
-
-def _holiday(country: str, region: str | None, day: date) -> str | None:
-    calendar = _holidays_of(country, region)
-    if calendar is None:
-        return None
-    return calendar.get(day)
 
 
 # --- the numbers ---------------------------------------------------------------------------

@@ -110,13 +110,12 @@ class _ProgressLine:
 
 def report_lines(result: Result) -> list[str]:
     """The end-of-run summary the CLI prints, one measure per line."""
-    from scheduler.export.tables import unscheduled_items
     from scheduler.model import satisfaction
     from scheduler.review import summary
 
     numbers = summary(result)
     happy = satisfaction(result.conference, result.schedule)
-    items = unscheduled_items(result.matchmaking, result.schedule)
+    items = result.schedule.unscheduled
     schedule = result.schedule
     rows = [
         ("events placed", f"{numbers['events placed']} (sessions {numbers['sessions placed']})"),

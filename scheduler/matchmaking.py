@@ -133,20 +133,19 @@ def match(conference: Conference, keep: frozenset[tuple[str, str]] = frozenset()
     for a, b in sorted(partnered):
         score = rounded_score(profiles.get(a), profiles.get(b)) / SCORE_UNIT
         reasons = shared_theme_reasons(conference, profiles.get(a), profiles.get(b))
-        meeting_id: str | None = None
-        if rules.partner_meetings:
-            pm_id = f"pm-{a}-{b}"
+        meeting_id = f"pm-{a}-{b}" if rules.partner_meetings else None
+        if meeting_id is not None:
             missing = [cities[c].name for c in (a, b) if not delegates.get(c)]
             if missing:
                 impossible.append(
-                    UnscheduledItem(pm_id, "partner_meeting", _no_delegate_reason(missing))
+                    UnscheduledItem(meeting_id, "partner_meeting", _no_delegate_reason(missing))
                 )
             else:
-                meeting = _meeting(
-                    conference, pm_id, "partner_meeting", a, b, delegates, score, reasons
+                meetings.append(
+                    _meeting(
+                        conference, meeting_id, "partner_meeting", a, b, delegates, score, reasons
+                    )
                 )
-                meetings.append(meeting)
-                meeting_id = meeting.id
         matches.append(Match(a, b, "partner", score, reasons, meeting_id))
 
     candidates = new_contact_candidates(conference, profiles, delegates, partnered)

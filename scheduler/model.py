@@ -34,8 +34,8 @@ INTERPRETED: EventLanguage = "de-tr"
 
 
 def can_follow(languages: frozenset[str], event_language: str) -> bool:
-    """The contract's rule: the event's language is one of theirs, or it is interpreted
-    (``de-tr``) and they speak German or Turkish."""
+    """Who can follow an event (docs/inputs.md, sessions.csv): its language is one of
+    theirs, or it is interpreted (``de-tr``) and they speak German or Turkish."""
     if event_language == INTERPRETED:
         return "de" in languages or "tr" in languages
     return event_language in languages
@@ -59,6 +59,15 @@ class Theme:
 
 
 @dataclass(frozen=True)
+class Holiday:
+    """A public holiday of a city's region (country-wide ones included)."""
+
+    day: date
+    name: str  # in English: the checker's messages, the reasons in unscheduled.csv
+    local_name: str  # in the city's language: its agenda
+
+
+@dataclass(frozen=True)
 class City:
     id: str
     name: str
@@ -66,10 +75,21 @@ class City:
     region: str | None  # ISO 3166-2, e.g. "DE-BW"; None when not given
     timezone: str  # IANA name, resolved (defaults applied)
     language: Language  # agenda language, resolved
+    # resolved by load (scheduler/load/holidays.py), sorted by day: every year the
+    # conference window touches, whether or not calendar.public_holidays applies them
+    holidays: tuple[Holiday, ...] = ()
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @cached_property
+    def _holidays_by_day(self) -> Mapping[date, Holiday]:
+        return {h.day: h for h in self.holidays}
+
+    def holiday(self, day: date) -> Holiday | None:
+        """The public holiday on that local date, or None."""
+        return self._holidays_by_day.get(day)
 
 
 @dataclass(frozen=True)
@@ -224,9 +244,9 @@ class Conference:
         return self.meeting_url.replace("{event_id}", event_id)
 
     def wanted_weight(self, participant: Participant, session: Session) -> int:
-        """The contract's w: the preference weight if given, else the theme interest;
-        0 when the participant cannot follow the language or their role is not in the
-        audience. (Hosts attend their sessions whatever w is.)"""
+        """The wanted weight w (docs/inputs.md, preferences.csv): the preference weight if
+        given, else the theme interest; 0 when the participant cannot follow the language
+        or their role is not in the audience. (Hosts attend their sessions whatever w is.)"""
         if not participant.can_follow(session.language):
             return 0
         if session.audience is not None and participant.role not in session.audience:
@@ -269,7 +289,10 @@ class Match:
     kind: Literal["partner", "new"]
     score: float
     reasons: Mapping[str, str]  # de, tr, en
-    meeting_id: str | None  # the meeting planned for it; None when none is planned
+    # its meeting's id, set by matchmaking whenever a meeting is wanted: planned (in
+    # Matchmaking.meetings) or found impossible (in Matchmaking.impossible); None only when
+    # no meeting is wanted (partner_meetings = false). Nobody else builds pm-/nc- ids.
+    meeting_id: str | None
 
 
 @dataclass(frozen=True)
@@ -322,7 +345,11 @@ class Schedule:
 
     events: tuple[ScheduledEvent, ...]  # sorted by start, then event_id
     attendance: tuple[Attendance, ...]  # sorted by event_id, then participant_id
-    unscheduled: tuple[UnscheduledItem, ...]  # sorted by item_id
+    # every session and meeting not in ``events``, the meetings matchmaking found
+    # impossible included, each once, sorted by item_id: the one list, decided where the
+    # schedule is assembled (solve/assemble.py) and verified by check.py; unscheduled.csv,
+    # report.json, the agendas, the CLI and the notebooks show it as it is
+    unscheduled: tuple[UnscheduledItem, ...]
     status: Literal["OPTIMAL", "FEASIBLE"]
     objective: float  # attended weight, sum of w over attended sessions
     bound: float  # proven upper bound on the same quantity (any schedule, same meetings)
@@ -340,6 +367,10 @@ class Schedule:
     @cached_property
     def events_by_id(self) -> Mapping[str, ScheduledEvent]:
         return {e.event_id: e for e in self.events}
+
+    @cached_property
+    def unscheduled_by_id(self) -> Mapping[str, UnscheduledItem]:
+        return {u.item_id: u for u in self.unscheduled}
 
     def attendance_of(self, participant_id: str) -> tuple[Attendance, ...]:
         return self._by_participant.get(participant_id, ())
@@ -393,7 +424,8 @@ class Satisfaction:
 
 
 def satisfaction(conference: Conference, schedule: Schedule) -> Satisfaction:
-    """The contract's satisfaction: attended w / wanted w, overall and per city."""
+    """Satisfaction as report.json gives it (docs/workflow.md): attended w / wanted w,
+    overall and per city."""
     attended_pairs = {(a.participant_id, a.event_id) for a in schedule.attendance}
     wanted_by_city: dict[str, float] = {}
     attended_by_city: dict[str, float] = {}

@@ -8,12 +8,20 @@ own analysis in Python use these functions; the CLI uses `summary`.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scheduler import check
 from scheduler.errors import UserError
-from scheduler.model import Conference, satisfaction
+from scheduler.model import (
+    Attendance,
+    Conference,
+    Participant,
+    Schedule,
+    ScheduledEvent,
+    satisfaction,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -71,8 +79,6 @@ def tables(result: Result) -> dict[str, pd.DataFrame]:
 
 def summary(result: Result) -> dict[str, Any]:
     """The numbers an organiser looks at first, by label (used by `compare` and the CLI)."""
-    from scheduler.export.tables import unscheduled_items
-
     conference, matchmaking, schedule = result.conference, result.matchmaking, result.schedule
     placed = {e.event_id for e in schedule.events}
     kinds = [e.kind for e in schedule.events]
@@ -94,7 +100,7 @@ def summary(result: Result) -> dict[str, Any]:
         f"{len(conference.sessions)}",
         "partner meetings placed": f"{sum(m.id in placed for m in partner)} of {partner_wanted}",
         "new contacts placed": f"{sum(m.id in placed for m in contacts)} of {len(contacts)}",
-        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "unscheduled": len(schedule.unscheduled),
         "satisfaction": round(happy.overall, 4),
         "worst city": worst_name,
         "objective": schedule.objective,
@@ -143,18 +149,29 @@ def wanted_sessions(conference: Conference, frames: dict[str, pd.DataFrame]) -> 
     """
     import pandas as pd
 
-    schedule = frames["schedule"]
-    spans = {
-        row.event_id: (row.start.to_pydatetime(), row.end.to_pydatetime(), int(row.attendees))
-        for row in schedule.itertuples()
+    events = {
+        row.event_id: ScheduledEvent(
+            row.event_id,
+            row.kind,
+            row.theme or None,
+            {"de": row.title_de, "tr": row.title_tr},
+            row.start.to_pydatetime(),
+            row.end.to_pydatetime(),
+            row.language,
+            int(row.room),
+        )
+        for row in frames["schedule"].itertuples()
     }
-    not_placed = dict(zip(frames["unscheduled"]["item_id"], frames["unscheduled"]["reason"]))
+    not_placed = dict(
+        zip(frames["unscheduled"]["item_id"], frames["unscheduled"]["reason"], strict=True)
+    )
+    attendance: dict[str, list[Attendance]] = {}
     agenda: dict[str, set[str]] = {}
     for row in frames["attendance"].itertuples():
+        attendance.setdefault(row.event_id, []).append(
+            Attendance(row.event_id, row.participant_id, row.role)
+        )
         agenda.setdefault(row.participant_id, set()).add(row.event_id)
-    absences: dict[str, list[Any]] = {}
-    for absence in conference.unavailability:
-        absences.setdefault(absence.participant_id, []).append(absence)
 
     rows = []
     for person in conference.participants:
@@ -164,19 +181,14 @@ def wanted_sessions(conference: Conference, frames: dict[str, pd.DataFrame]) -> 
             if weight <= 0:
                 continue
             attended = session.id in mine
-            why = (
-                ""
-                if attended
-                else _why_missed(
-                    conference,
-                    person,
-                    session,
-                    spans,
-                    not_placed,
-                    mine,
-                    absences.get(person.id, []),
-                )
-            )
+            if attended:
+                why = ""
+            elif session.id not in events:
+                why = f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
+            else:
+                others = [events[e] for e in sorted(mine) if e in events]
+                trial = _Trial(conference, person, events[session.id], others)
+                why = _why_missed(trial, attendance.get(session.id, []))
             rows.append(
                 {
                     "participant_id": person.id,
@@ -194,48 +206,75 @@ def wanted_sessions(conference: Conference, frames: dict[str, pd.DataFrame]) -> 
     return pd.DataFrame(rows, columns=[*columns, "attended", "why_missed"])
 
 
-def _why_missed(
-    conference: Conference,
-    person: Any,
-    session: Any,
-    spans: dict[str, tuple[datetime, datetime, int]],
-    not_placed: dict[str, str],
-    mine: set[str],
-    absences: list[Any],
-) -> str:
-    """The first reason, in the order an organiser would look, why a participant does not
-    attend a session they want. A diagnosis for people, not a rule: check.py is the rule."""
-    from scheduler.solve.availability import holiday_name, local_day_hours
+@dataclass(frozen=True)
+class _Trial:
+    """A participant who would also attend a session they miss: what the checker's rules
+    say of that agenda is why they miss it."""
 
-    if session.id not in spans:
-        return f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
-    start, end, attendees = spans[session.id]
-    rules = conference.calendar
-    city = conference.city_of(person)
+    conference: Conference
+    person: Participant
+    event: ScheduledEvent  # the session they miss
+    others: list[ScheduledEvent]  # their agenda
+
+    def days(self, others: list[ScheduledEvent]) -> list[str]:
+        """The checker's rules of a participant's days for the session and ``others``."""
+        events = [self.event, *others]
+        rows = tuple(Attendance(e.event_id, self.person.id, "attendee") for e in events)
+        schedule = Schedule(tuple(events), rows, (), "FEASIBLE", 0.0, 0.0, 0.0)
+        return check._check_participants_days(self.conference, schedule, events)
+
+
+# The checker's words for a rule of a participant's own time, and how the review says it,
+# in the order an organiser looks: absent, outside their hours, not a working day there.
+_OWN_TIME = (
+    (" is unavailable from ", "unavailable"),
+    (" before the day start ", "outside their hours"),
+    (" after the day end ", "outside their hours"),
+    (", not a conference weekday", "not a conference weekday where they live"),
+    (", a public holiday there ", "public holiday where they live"),
+)
+
+
+def _why_missed(trial: _Trial, attendees: list[Attendance]) -> str:
+    """The first reason, in the order an organiser would look, why a participant does not
+    attend a scheduled session they want: the first of the checker's rules (check.py) that
+    attending it would break. A diagnosis for people: check.py holds the rules."""
+    conference, person, event = trial.conference, trial.person, trial.event
     # first their own time: absent, outside their hours, not a working day there
-    for absence in absences:
-        if absence.start < end and start < absence.end:
-            return f"unavailable ({absence.reason})" if absence.reason else "unavailable"
-    local_start, local_end = start.astimezone(city.zone), end.astimezone(city.zone)
-    day = local_start.date()
-    day_start, day_end = local_day_hours(conference, person.role)
-    if local_start.time() < day_start or local_end.date() > day or local_end.time() > day_end:
-        return f"outside their hours ({day_start:%H:%M}-{day_end:%H:%M} local)"
-    if local_start.weekday() not in rules.weekdays:
-        return "not a conference weekday where they live"
-    holiday = rules.public_holidays and holiday_name(city.country, city.region, day)
-    if holiday:
-        return f"public holiday where they live ({holiday})"
+    own_time = trial.days([])
+    for phrase, label in _OWN_TIME:
+        for violation in own_time:
+            if phrase in violation:
+                return _own_time_reason(conference, person, violation, label)
     # then their agenda: another event at that time, the day already full
-    gap = timedelta(minutes=rules.buffer_minutes)
-    for event_id in sorted(mine & spans.keys()):
-        other_start, other_end, _ = spans[event_id]
-        if other_start < end + gap and start < other_end + gap:
-            return f"clashes with {event_id}"
-    same_day = [e for e in mine & spans.keys() if spans[e][0].astimezone(city.zone).date() == day]
-    if len(same_day) >= rules.max_events_per_day:
+    for other in trial.others:
+        pair = sorted((event, other), key=lambda e: (e.start, e.event_id))
+        if check._check_buffers(conference, person.id, pair):
+            return f"clashes with {other.event_id}"
+    if any(" per day" in v for v in trial.days(trial.others)):
+        zone = conference.city_of(person).zone
+        day = event.start.astimezone(zone).date()
+        same_day = [e for e in trial.others if e.start.astimezone(zone).date() == day]
         return f"day full ({len(same_day)} events on {day.isoformat()})"
     # then the session itself
-    if session.capacity is not None and attendees >= session.capacity:
-        return f"session full ({attendees} of {session.capacity})"
+    session = conference.sessions_by_id[event.event_id]
+    joined = [*attendees, Attendance(event.event_id, person.id, "attendee")]
+    found = check._check_session_attendance(conference, session, joined)
+    if any(" but capacity is " in v for v in found):
+        return f"session full ({len(attendees)} of {session.capacity})"
     return "not chosen (no rule found that blocks it: a longer solve may add it)"
+
+
+def _own_time_reason(
+    conference: Conference, person: Participant, violation: str, label: str
+) -> str:
+    """The review's words for the checker's sentence on a rule of the person's own time."""
+    if label == "outside their hours":
+        day_start, day_end = check._local_day(conference, person)
+        return f"{label} ({day_start:%H:%M}-{day_end:%H:%M} local)"
+    if label == "unavailable":
+        reason = violation.split(" local time", 1)[-1].strip()  # "(dentist)" or ""
+        return f"{label} {reason}" if reason else label
+    if label.startswith("public holiday"):
+        return f"{label} {violation.split(_OWN_TIME[-1][0], 1)[-1].strip()}"
+    return label

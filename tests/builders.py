@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 from typing import Any
 
+from scheduler.load.holidays import with_holidays
 from scheduler.model import (
     CalendarRules,
     City,
@@ -123,7 +124,8 @@ def unavailable(pid: str, start: datetime, end: datetime, reason: str = "") -> U
 
 
 def conference(**overrides: Any) -> Conference:
-    """A two-city conference (Osnabrück–Çanakkale) over the 2020 window; override anything."""
+    """A two-city conference (Osnabrück–Çanakkale) over the 2020 window; override anything.
+    Its cities' public holidays are resolved as load resolves them."""
     values: dict[str, Any] = {
         "name": "Testkonferenz",
         "start": date(2020, 6, 3),
@@ -148,4 +150,4 @@ def conference(**overrides: Any) -> Conference:
     values.update(overrides)
     for key in ("cities", "partnerships", "participants", "unavailability", "sessions", "themes"):
         values[key] = tuple(values[key])
-    return Conference(**values)
+    return with_holidays(Conference(**values))

@@ -268,13 +268,13 @@ def test_meetings_show_partner_delegates_reasons_and_what_was_not_scheduled(
     man = visible_text(page(agendas, "man"))
     assert "Partnerstadt: Kilis" in man
     assert "Nicht eingeplant: no common free time of the delegates" in man
-    assert "Link zur Sitzung: https://meet.example.org/nc-can-man" in man
+    assert "Videokonferenz: https://meet.example.org/nc-can-man" in man
 
 
 def test_day_by_day_lists_the_city_people_and_meeting_links(agendas: Path) -> None:
     can = visible_text(page(agendas, "can"))
     assert "Çanakkale katılımcıları: Ayşe Yılmaz, İsmail Doğan (yürütücü)" in can
-    assert "Oturum bağlantısı: https://meet.example.org/s1" in can
+    assert "Video konferans: https://meet.example.org/s1" in can
     osn = visible_text(page(agendas, "osn"))
     assert "Teilnehmende aus Osnabrück: Jürgen Groß" in osn
     # Days come in order, each with its events.

@@ -267,13 +267,13 @@ def test_summary_and_description_in_the_readers_language(written: Path) -> None:
     plenary_de = by_uid["s-digital@example.org"]
     assert str(plenary_de["SUMMARY"]) == TRICKY_DE
     assert "Thema: Digitalisierung" in str(plenary_de["DESCRIPTION"])
-    assert "Deutsch/Türkisch, simultan gedolmetscht" in str(plenary_de["DESCRIPTION"])
+    assert "Deutsch/Türkisch, mit Simultandolmetschung" in str(plenary_de["DESCRIPTION"])
     assert plenary_de["CATEGORIES"].cats == ["Digitalisierung"]
 
     (plenary_tr,) = turkish
     assert str(plenary_tr["SUMMARY"]) == TRICKY_TR
     description = str(plenary_tr["DESCRIPTION"])
-    assert "Konu: Dijitalleşme" in description
+    assert "Tema: Dijitalleşme" in description
     # The reader's own time first, then the organiser's.
     assert "11:00–12:00 Çanakkale / 10:00–11:00 Berlin" in description
     assert plenary_tr["CATEGORIES"].cats == ["Dijitalleşme"]

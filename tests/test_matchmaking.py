@@ -293,7 +293,8 @@ def test_city_without_delegate_makes_its_partner_meeting_impossible() -> None:
     assert item.kind == "partner_meeting"
     assert item.reason == "Kilis has no delegate"
     row = next(m for m in result.matches if (m.city_a, m.city_b) == ("kil", "man"))
-    assert row.kind == "partner" and row.meeting_id is None
+    # the match names the meeting's id all the same: its reason is listed under it
+    assert row.kind == "partner" and row.meeting_id == "pm-kil-man"
     # Kilis cannot meet, so it gets no new contact either.
     assert all("kil" not in (m.city_a, m.city_b) for m in result.matches if m.kind == "new")
 
@@ -328,7 +329,7 @@ def test_city_without_participants_has_no_profile_score_zero_and_no_contact() ->
     )
     result = match(conf)
     row = next(m for m in result.matches if m.city_a == "can")
-    assert (row.kind, row.score, row.meeting_id) == ("partner", 0.0, None)
+    assert (row.kind, row.score, row.meeting_id) == ("partner", 0.0, "pm-can-osn")
     assert row.reasons["en"] == "No shared focus themes"
     assert result.impossible[0].reason == "Çanakkale has no delegate"
     assert all("can" not in (m.city_a, m.city_b) for m in result.matches if m.kind == "new")
@@ -404,8 +405,10 @@ def test_match_rows_partners_first_then_new_sorted_and_meetings_carry_the_same_d
         pairs = [(m.city_a, m.city_b) for m in result.matches if m.kind == kind]
         assert pairs == sorted(pairs)
         assert all(a < b for a, b in pairs)
+    impossible = {item.item_id for item in result.impossible}
     for row in result.matches:
-        if row.meeting_id is not None:
+        assert row.meeting_id is not None  # partner meetings are on: every match has one
+        if row.meeting_id not in impossible:
             meeting = result.meetings_by_id[row.meeting_id]
             assert (meeting.city_a, meeting.city_b) == (row.city_a, row.city_b)
             assert meeting.score == row.score

@@ -75,11 +75,14 @@ SCHEDULE = Schedule(
         Attendance("s-open", "berk", "attendee"),
         Attendance("s-open", "cem", "attendee"),
     ),
+    # as the solver assembles it: what it could not place and the meetings matchmaking
+    # found impossible, by item id (the exporters show it as it is)
     unscheduled=(
-        UnscheduledItem("s-late", "workshop", "no free room on any weekday"),
         UnscheduledItem(
             "nc-kil-man", "new_contact_meeting", "the delegates have no common free time"
         ),
+        *MATCHMAKING.impossible,
+        UnscheduledItem("s-late", "workshop", "no free room on any weekday"),
     ),
     status="FEASIBLE",
     objective=6.0,

@@ -5,7 +5,8 @@
 
 The exporter decides nothing: who meets whom, when, who attends and what could not be
 placed all come from the Conference, the Matchmaking and the Schedule. This module only
-gathers, per city, what concerns that city, translates the fixed words (``WORDS``), formats
+gathers, per city, what concerns that city, translates the fixed words (``WORDS`` of
+scheduler/export/words.py, the glossary the calendars share), formats
 dates and times with Babel in the city's locale and zone, and hands the result, one plain
 dictionary per page (``city_view``), to both templates in ``templates/``: ``city.html``
 (Jinja2, autoescaped) and ``agenda.typ`` (Typst, which reads the same dictionary as JSON
@@ -30,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import holidays
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
 from jinja2 import Environment, FileSystemLoader
@@ -45,8 +45,8 @@ from scheduler.export import (
     key_of,
     plain_text,
 )
+from scheduler.export.words import BABEL_LOCALE, WORDS, language_name
 from scheduler.model import (
-    INTERPRETED,
     City,
     Conference,
     Match,
@@ -55,7 +55,6 @@ from scheduler.model import (
     Partnership,
     Schedule,
     ScheduledEvent,
-    UnscheduledItem,
     pick_title,
 )
 
@@ -68,197 +67,11 @@ PARALLEL_PDFS_FROM = 16
 # Libertinus Serif, which the Typst wheel embeds; both have every Turkish and German letter.
 FONT_FOLDERS = ("/usr/share/fonts/truetype/dejavu",)
 
-# The fixed words of a page, per agenda language. Every word a city's page shows that does
-# not come from the organisers' data is here, so a page never mixes languages.
-WORDS: Mapping[str, Mapping[str, str]] = {
-    "de": {
-        "agenda": "Agenda",
-        "agenda_of": "Agenda für {city}",
-        "window": "Konferenzzeitraum",
-        "city": "Stadt",
-        "partner_cities": "Partnerstädte",
-        "none": "keine",
-        "times_in": "Alle Zeiten in Ortszeit {zone}",
-        "contents": "Inhalt",
-        "meetings": "Partnertreffen und neue Kontakte",
-        "no_meetings": "Für {city} sind keine Treffen mit anderen Städten vorgesehen.",
-        "with": "mit",
-        "partner": "Partnerstadt",
-        "new_contact": "Neuer Kontakt",
-        "since": "seit {year}",
-        "why": "Warum",
-        "score": "Übereinstimmung",
-        "who_here": "Delegation aus {city}",
-        "who_there": "Delegation aus {city}",
-        "when": "Wann",
-        "not_scheduled": "Nicht eingeplant",
-        "no_meeting_planned": "Kein Treffen geplant.",
-        "local_time_there": "{time} Ortszeit {city} ({zone})",
-        "days": "Tag für Tag",
-        "no_events": "Für Teilnehmende aus {city} ist nichts eingeplant.",
-        "kind": "Art",
-        "theme": "Thema",
-        "language": "Sprache",
-        "interpreted": "mit Simultandolmetschung",
-        "not_interpreted": "ohne Dolmetschung",
-        "attendees": "Teilnehmende aus {city}",
-        "host": "Leitung",
-        "link": "Link zur Sitzung",
-        "holidays": "Feiertage",
-        "holidays_intro": "Gesetzliche Feiertage in {region} im Konferenzzeitraum:",
-        "no_holidays": "Im Konferenzzeitraum gibt es in {region} keinen gesetzlichen Feiertag.",
-        "participants": "Persönliche Agenden",
-        "no_participants": "Aus {city} ist niemand angemeldet.",
-        "calendar_file": "Kalenderdatei (.ics)",
-        "nothing_for_person": "Keine Termine.",
-        "unscheduled": "Was nicht eingeplant werden konnte",
-        "unscheduled_none": "Alles, was {city} betrifft, ist eingeplant.",
-        "reasons_note": "Die Gründe stehen so in der Datei unscheduled.csv (auf Englisch).",
-        "wanted_by": "gewünscht von",
-        "index": "Übersicht aller Städte",
-        "print_hint": "Zum Drucken: Strg+P (Mac: ⌘+P) – oder die PDF-Datei nutzen.",
-        "pdf": "PDF",
-        "page_of": "Seite {page} von {pages}",
-        "version": "Fassung {number} vom {date}",
-        "new_since": "Neu in dieser Fassung",
-        "moved_from": "Verschoben (vorher {when})",
-        "plenary": "Plenum",
-        "workshop": "Workshop",
-        "partner_meeting": "Partnertreffen",
-        "new_contact_meeting": "Treffen mit neuem Kontakt",
-    },
-    "tr": {
-        "agenda": "Ajanda",
-        "agenda_of": "{city} ajandası",
-        "window": "Konferans tarihleri",
-        "city": "Şehir",
-        "partner_cities": "Kardeş şehirler",
-        "none": "yok",
-        "times_in": "Tüm saatler yerel saatle: {zone}",
-        "contents": "İçindekiler",
-        "meetings": "Kardeş şehir toplantıları ve yeni bağlantılar",
-        "no_meetings": "{city} için başka şehirlerle toplantı öngörülmemiştir.",
-        "with": "ile",
-        "partner": "Kardeş şehir",
-        "new_contact": "Yeni bağlantı",
-        "since": "{year} yılından beri",
-        "why": "Neden",
-        "score": "Uyum",
-        "who_here": "{city} heyeti",
-        "who_there": "{city} heyeti",
-        "when": "Ne zaman",
-        "not_scheduled": "Planlanamadı",
-        "no_meeting_planned": "Toplantı planlanmadı.",
-        "local_time_there": "{city} yerel saatiyle {time} ({zone})",
-        "days": "Gün gün program",
-        "no_events": "{city} katılımcıları için planlanmış etkinlik yok.",
-        "kind": "Tür",
-        "theme": "Tema",
-        "language": "Dil",
-        "interpreted": "simultane tercümeli",
-        "not_interpreted": "tercümesiz",
-        "attendees": "{city} katılımcıları",
-        "host": "yürütücü",
-        "link": "Oturum bağlantısı",
-        "holidays": "Resmî tatiller",
-        "holidays_intro": "Konferans süresince {region} bölgesindeki resmî tatiller:",
-        "no_holidays": "Konferans süresince {region} bölgesinde resmî tatil yok.",
-        "participants": "Kişisel ajandalar",
-        "no_participants": "{city} şehrinden kayıtlı katılımcı yok.",
-        "calendar_file": "Takvim dosyası (.ics)",
-        "nothing_for_person": "Etkinlik yok.",
-        "unscheduled": "Planlanamayanlar",
-        "unscheduled_none": "{city} ile ilgili her şey planlandı.",
-        "reasons_note": "Gerekçeler unscheduled.csv dosyasındaki gibidir (İngilizce).",
-        "wanted_by": "isteyenler",
-        "index": "Tüm şehirlere genel bakış",
-        "print_hint": "Yazdırmak için: Ctrl+P (Mac: ⌘+P) – ya da PDF dosyasını kullanın.",
-        "pdf": "PDF",
-        "page_of": "Sayfa {page}/{pages}",
-        "version": "{number}. sürüm, {date}",
-        "new_since": "Bu sürümde yeni",
-        "moved_from": "Taşındı (önceki zaman: {when})",
-        "plenary": "Genel oturum",
-        "workshop": "Çalıştay",
-        "partner_meeting": "Kardeş şehir toplantısı",
-        "new_contact_meeting": "Yeni bağlantı toplantısı",
-    },
-    "en": {
-        "agenda": "Agenda",
-        "agenda_of": "Agenda for {city}",
-        "window": "Conference dates",
-        "city": "City",
-        "partner_cities": "Partner cities",
-        "none": "none",
-        "times_in": "All times in local time {zone}",
-        "contents": "Contents",
-        "meetings": "Partner meetings and new contacts",
-        "no_meetings": "No meetings with other cities are planned for {city}.",
-        "with": "with",
-        "partner": "Partner city",
-        "new_contact": "New contact",
-        "since": "since {year}",
-        "why": "Why",
-        "score": "Match",
-        "who_here": "Delegation from {city}",
-        "who_there": "Delegation from {city}",
-        "when": "When",
-        "not_scheduled": "Not scheduled",
-        "no_meeting_planned": "No meeting planned.",
-        "local_time_there": "{time} local time in {city} ({zone})",
-        "days": "Day by day",
-        "no_events": "Nothing is scheduled for participants from {city}.",
-        "kind": "Type",
-        "theme": "Theme",
-        "language": "Language",
-        "interpreted": "with simultaneous interpreting",
-        "not_interpreted": "not interpreted",
-        "attendees": "Participants from {city}",
-        "host": "host",
-        "link": "Meeting link",
-        "holidays": "Public holidays",
-        "holidays_intro": "Public holidays in {region} during the conference:",
-        "no_holidays": "There is no public holiday in {region} during the conference.",
-        "participants": "Personal agendas",
-        "no_participants": "Nobody from {city} is registered.",
-        "calendar_file": "Calendar file (.ics)",
-        "nothing_for_person": "No events.",
-        "unscheduled": "What could not be scheduled",
-        "unscheduled_none": "Everything that concerns {city} is scheduled.",
-        "reasons_note": "The reasons are as the file unscheduled.csv gives them.",
-        "wanted_by": "wanted by",
-        "index": "Overview of all cities",
-        "print_hint": "To print: Ctrl+P (Mac: ⌘+P), or use the PDF file.",
-        "pdf": "PDF",
-        "page_of": "Page {page} of {pages}",
-        "version": "Version {number} of {date}",
-        "new_since": "New in this version",
-        "moved_from": "Moved (was {when})",
-        "plenary": "Plenary",
-        "workshop": "Workshop",
-        "partner_meeting": "Partner meeting",
-        "new_contact_meeting": "New contact meeting",
-        # Words of the index page only (it is in English: it serves every city).
-        "cities": "Cities",
-        "programme": "Public programme",
-        "programme_intro": "Every scheduled event, in the organisers' time zone {zone}.",
-        "conference_calendar": "Whole programme as a calendar file (.ics)",
-        "date": "Date",
-        "time": "Time",
-        "title": "Title",
-        "agenda_language": "Agenda language",
-        "no_programme": "Nothing is scheduled yet.",
-    },
-}
-
 # Babel patterns that read well in each language (the "full" formats include seconds).
 DATE_FORMAT = {"de": "EEEE, d. MMMM y", "tr": "d MMMM y EEEE", "en": "EEEE d MMMM y"}
 SHORT_DATE_FORMAT = {"de": "d. MMMM y", "tr": "d MMMM y", "en": "d MMMM y"}
 TIME_FORMAT = {"de": "HH:mm", "tr": "HH:mm", "en": "HH:mm"}
 TIME_SUFFIX = {"de": " Uhr", "tr": "", "en": ""}
-
-# Agendas use a few of Babel's locales; "en" is British English (day before month).
-BABEL_LOCALE = {"de": "de_DE", "tr": "tr_TR", "en": "en_GB"}
 
 
 @dataclass(frozen=True)
@@ -405,7 +218,7 @@ def write_agendas(
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
     layout = templates_version()
-    code = code_version(__file__, "babel", "holidays", "jinja2")
+    code = code_version(__file__, "babel", "jinja2"), WORDS
     # What the pages show of the schedule (not how long its solve took).
     shown = (schedule.events, schedule.attendance, schedule.unscheduled, version)
     if files.carry_all(fingerprint(layout, code, pdf, conference, matchmaking, shown)):
@@ -617,15 +430,6 @@ def format_window(conference: Conference, lang: str) -> str:
     return first if first == last else f"{first} – {last}"
 
 
-@lru_cache(maxsize=4096)
-def language_label(event_language: str, lang: str) -> str:
-    """The event's language in words of ``lang``; interpreted events name both languages."""
-    names = Locale.parse(BABEL_LOCALE[lang]).languages
-    if event_language == INTERPRETED:
-        return f"{names['de']}/{names['tr']}"
-    return str(names.get(event_language, event_language))
-
-
 # --- gathering ---------------------------------------------------------------------------
 
 
@@ -662,7 +466,7 @@ def event_view(
         title=event.title(lang),
         kind=words[event.kind],
         theme=theme.name(lang) if theme else "",
-        language=language_label(event.language, lang),
+        language=language_name(event.language, lang),
         interpreted=event.interpreted,
         date=format_day(event.start.astimezone(zone).date(), lang),
         time=format_span(event.start, event.end, zone, lang),
@@ -840,34 +644,13 @@ def _partnerships_of(conference: Conference, city_id: str) -> list[Partnership]:
     return [p for p in conference.partnerships if city_id in (p.city_a, p.city_b)]
 
 
-def _meeting_id_of(match: Match) -> str:
-    """The match's meeting id: the planned one, else the contract's generated id (so the
-    reason a meeting cannot happen, listed under that id, is found)."""
-    if match.meeting_id:
-        return match.meeting_id
-    prefix = "pm" if match.kind == "partner" else "nc"
-    a, b = sorted((match.city_a, match.city_b))
-    return f"{prefix}-{a}-{b}"
-
-
 def _other_city_of_meetings(matchmaking: Matchmaking, city: City) -> dict[str, str]:
-    """Meeting id -> the other city, for this city's meetings."""
-    found = {}
-    for meeting in matchmaking.meetings:
-        if city.id in (meeting.city_a, meeting.city_b):
-            found[meeting.id] = _other(meeting, city.id)
-    for match in matchmaking.matches:
-        if city.id in (match.city_a, match.city_b):
-            found.setdefault(_meeting_id_of(match), _other(match, city.id))
-    return found
-
-
-def _not_scheduled_reasons(matchmaking: Matchmaking, schedule: Schedule) -> dict[str, str]:
-    items: Sequence[UnscheduledItem] = (*matchmaking.impossible, *schedule.unscheduled)
-    reasons: dict[str, str] = {}
-    for item in items:
-        reasons.setdefault(item.item_id, item.reason)
-    return reasons
+    """Meeting id -> the other city, for this city's meetings (planned or impossible)."""
+    return {
+        match.meeting_id: _other(match, city.id)
+        for match in matchmaking.matches
+        if match.meeting_id and city.id in (match.city_a, match.city_b)
+    }
 
 
 def _meeting_view(
@@ -882,7 +665,7 @@ def _meeting_view(
     words = WORDS[lang]
     other_id = _other(match, city.id)
     other = conference.cities_by_id.get(other_id)
-    meeting_id = _meeting_id_of(match)
+    meeting_id = match.meeting_id or ""  # "" when no meeting is wanted: nothing is found
     event = schedule.events_by_id.get(meeting_id)
     if event is not None:
         delegate_ids = list(_index_of(schedule).attendees_of.get(meeting_id, ()))
@@ -900,9 +683,7 @@ def _meeting_view(
     for partnership in _partnerships_of(conference, city.id):
         if other_id in (partnership.city_a, partnership.city_b) and partnership.since:
             since = words["since"].format(year=partnership.since)
-    reason = ""
-    if event is None:
-        reason = _not_scheduled_reasons(matchmaking, schedule).get(meeting_id, "")
+    item = schedule.unscheduled_by_id.get(meeting_id) if event is None else None
     other_name = other.name if other else other_id
     return MeetingView(
         other_city=other_name,
@@ -915,7 +696,7 @@ def _meeting_view(
         event=view(event, [d for d in delegate_ids if participants[d].city_id == city.id])
         if event
         else None,
-        unscheduled_reason=reason,
+        unscheduled_reason=item.reason if item else "",
     )
 
 
@@ -926,16 +707,12 @@ def _unscheduled_for(
     (or host)."""
     words = WORDS[lang]
     meeting_ids = {
-        _meeting_id_of(m) for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
-    } | {m.id for m in matchmaking.meetings if city.id in (m.city_a, m.city_b)}
+        m.meeting_id for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
+    }  # the city's meetings, planned or impossible (matchmaking names them all)
     here = [p for p in conference.participants if p.city_id == city.id]
     found: list[UnscheduledView] = []
-    seen: set[str] = set()
-    for item in sorted((*matchmaking.impossible, *schedule.unscheduled), key=lambda i: i.item_id):
-        if item.item_id in seen:
-            continue
+    for item in schedule.unscheduled:
         if item.item_id in meeting_ids:
-            seen.add(item.item_id)
             meeting = matchmaking.meetings_by_id.get(item.item_id)
             title = meeting.title(lang) if meeting else item.item_id
             found.append(UnscheduledView(title, words[item.kind], item.reason))
@@ -947,7 +724,6 @@ def _unscheduled_for(
             p for p in here if p.id in session.hosts or conference.wanted_weight(p, session) > 0
         ]
         if wanting:
-            seen.add(item.item_id)
             found.append(
                 UnscheduledView(
                     session.title(lang),
@@ -973,38 +749,10 @@ def _zone_label(city: City, conference: Conference, lang: str) -> str:
 def holidays_in_window(conference: Conference, city: City, lang: str) -> tuple[HolidayView, ...]:
     """Public holidays of the city's region (country-wide ones too) on the conference's
     days, named in the city's language where the ``holidays`` package has it."""
-    subdiv = city.region.split("-", 1)[1] if city.region and "-" in city.region else None
-    return _holidays(city.country, subdiv, conference.start, conference.end, lang)
-
-
-@lru_cache(maxsize=1024)
-def _holidays(
-    country: str, subdiv: str | None, first: date, last: date, lang: str
-) -> tuple[HolidayView, ...]:
-    """The holidays of a region from ``first`` to ``last`` (cities share their region's)."""
-    years = range(first.year, last.year + 1)
-    calendar = None
-    # The package knows no subdivisions for some countries (Turkish provinces): then the
-    # country's holidays, as the solver does.
-    for attempt in (subdiv, None):
-        try:
-            calendar = holidays.country_holidays(country, subdiv=attempt, years=years)
-            subdiv = attempt
-            break
-        except NotImplementedError:
-            continue
-    if calendar is None:
-        return ()  # a country the package does not know: nothing to note
-    # Always name a language: without it the names follow the process locale.
-    supported = getattr(calendar, "supported_languages", ())
-    wanted = (lang, f"{lang}_US", "en_US", getattr(calendar, "default_language", None))
-    language = next((c for c in wanted if c and c in supported), None)
-    if language is not None:
-        calendar = holidays.country_holidays(country, subdiv=subdiv, years=years, language=language)
     return tuple(
-        HolidayView(format_day(day, lang), name)
-        for day, name in sorted(calendar.items())
-        if first <= day <= last
+        HolidayView(format_day(h.day, lang), h.local_name)
+        for h in city.holidays
+        if conference.start <= h.day <= conference.end
     )
 
 
@@ -1030,7 +778,7 @@ def index_page(conference: Conference, schedule: Schedule) -> IndexPage:
                 title_tr=event.title("tr"),
                 kind=words[event.kind],
                 theme=theme.name(lang) if theme else "",
-                language=language_label(event.language, lang),
+                language=language_name(event.language, lang),
                 url=web_link(conference.meeting_url_for(event.event_id)),
             )
         )

@@ -56,6 +56,7 @@ from scheduler.export import (
     key_of,
     plain_text,
 )
+from scheduler.export.words import WORDS, language_name
 from scheduler.model import (
     Attendance,
     City,
@@ -70,58 +71,6 @@ PRODID = "-//citypartner-scheduler//Conference calendars//EN"
 SESSION_KINDS = ("plenary", "workshop")
 ALARM_BEFORE = timedelta(minutes=15)
 FOLD_OCTETS = 75  # RFC 5545 3.1: content lines are folded at 75 octets, CRLF excluded
-
-# The fixed words of a DESCRIPTION, in the reader's agenda language.
-WORDS: Mapping[str, Mapping[str, str]] = {
-    "de": {
-        "theme": "Thema",
-        "language": "Sprache",
-        "interpreted": "simultan gedolmetscht",
-        "not_interpreted": "ohne Dolmetschung",
-        "time": "Zeit",
-        "link": "Videokonferenz",
-        "delegations": "Delegationen",
-        "reasons": "Warum dieses Treffen?",
-        "partner_meeting": "Partnertreffen",
-        "new_contact_meeting": "Neuer Kontakt",
-        "plenary": "Plenum",
-        "workshop": "Workshop",
-    },
-    "tr": {
-        "theme": "Konu",
-        "language": "Dil",
-        "interpreted": "simultane tercümeli",
-        "not_interpreted": "tercümesiz",
-        "time": "Saat",
-        "link": "Video konferans",
-        "delegations": "Heyetler",
-        "reasons": "Neden bu toplantı?",
-        "partner_meeting": "Kardeş şehir toplantısı",
-        "new_contact_meeting": "Yeni bağlantı",
-        "plenary": "Genel oturum",
-        "workshop": "Çalıştay",
-    },
-    "en": {
-        "theme": "Theme",
-        "language": "Language",
-        "interpreted": "simultaneous interpretation",
-        "not_interpreted": "no interpretation",
-        "time": "Time",
-        "link": "Video call",
-        "delegations": "Delegations",
-        "reasons": "Why this meeting?",
-        "partner_meeting": "Partner meeting",
-        "new_contact_meeting": "New contact",
-        "plenary": "Plenary",
-        "workshop": "Workshop",
-    },
-}
-
-LANGUAGE_NAMES: Mapping[str, Mapping[str, str]] = {
-    "de": {"de": "Deutsch", "tr": "Türkisch", "en": "Englisch", "de-tr": "Deutsch/Türkisch"},
-    "tr": {"de": "Almanca", "tr": "Türkçe", "en": "İngilizce", "de-tr": "Almanca/Türkçe"},
-    "en": {"de": "German", "tr": "Turkish", "en": "English", "de-tr": "German/Turkish"},
-}
 
 
 @dataclass(frozen=True)
@@ -169,7 +118,8 @@ def write_calendars(
     files = OutputFiles(folder, previous, prefixes=("calendars/", "invites/"))
     shown = (schedule.events, schedule.attendance)  # not, e.g., how long the solve took
     made_from = (conference, matchmaking, shown, sequences or {}, cancellations)
-    if files.carry_all(fingerprint(code_version(__file__, "icalendar", "babel"), made_from)):
+    code = code_version(__file__, "icalendar", "babel"), WORDS
+    if files.carry_all(fingerprint(code, made_from)):
         Ticker(progress, "calendars and invites (unchanged)", 1).tick()
         if had_files:
             _remove_stale(folder, files.entries)
@@ -454,7 +404,7 @@ class _Writer:
         if theme:
             lines.append(f"{words['theme']}: {theme.name(language)}")
         interpreted = words["interpreted"] if event.interpreted else words["not_interpreted"]
-        spoken = LANGUAGE_NAMES[language][event.language]
+        spoken = language_name(event.language, language)
         lines.append(f"{words['language']}: {spoken}, {interpreted}")
         lines.append(f"{words['time']}: {self._times(event, language, reader)}")
         if event.kind not in SESSION_KINDS:
@@ -465,7 +415,7 @@ class _Writer:
             meeting = self.matchmaking.meetings_by_id.get(event.event_id)
             reasons = pick_title(meeting.reasons, language) if meeting else ""
             if reasons:
-                lines.append(f"{words['reasons']} {reasons}")
+                lines.append(f"{words['why']} {reasons}")
         url = self._url(event)
         if url:
             lines.append(f"{words['link']}: {url}")

@@ -2,8 +2,8 @@
 
 Each table is built once, as rows of strings exactly as written (``*_rows`` functions); the
 CSV writer and the DataFrame views used by the notebooks both start from those rows, so a
-table never has two definitions. The columns are the data contract's (docs in
-/work/shared/contract.md, "outputs/").
+table never has two definitions. The columns are those of docs/workflow.md ("The files
+of a run").
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from scheduler.model import (
     Conference,
     Matchmaking,
     Schedule,
-    UnscheduledItem,
     satisfaction,
 )
 
@@ -94,7 +93,7 @@ def from_spreadsheet_safe(text: str) -> str:
 
 
 def utc_text(moment: datetime) -> str:
-    """An instant as the contract writes it: ISO 8601 in UTC with a ``Z``."""
+    """An instant as the tables write it: ISO 8601 in UTC with a ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -150,21 +149,11 @@ def match_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
     ]
 
 
-def unscheduled_items(matchmaking: Matchmaking, schedule: Schedule) -> list[UnscheduledItem]:
-    """Everything not placed: what the solver could not place plus the meetings matchmaking
-    already found impossible (a city without delegates), each once, by item id."""
-    items: dict[str, UnscheduledItem] = {}
-    for item in (*schedule.unscheduled, *matchmaking.impossible):
-        if item.item_id not in schedule.events_by_id:
-            items.setdefault(item.item_id, item)
-    return [items[key] for key in sorted(items)]
-
-
-def unscheduled_rows(matchmaking: Matchmaking, schedule: Schedule) -> list[Row]:
-    """unscheduled.csv: every session or meeting that is not in schedule.csv, with why."""
+def unscheduled_rows(schedule: Schedule) -> list[Row]:
+    """unscheduled.csv: every session or meeting that is not in schedule.csv, with why
+    (``Schedule.unscheduled`` as the solver decided it, impossible meetings included)."""
     return [
-        {"item_id": i.item_id, "kind": i.kind, "reason": i.reason}
-        for i in unscheduled_items(matchmaking, schedule)
+        {"item_id": i.item_id, "kind": i.kind, "reason": i.reason} for i in schedule.unscheduled
     ]
 
 
@@ -178,7 +167,7 @@ def table_rows(
         "schedule": schedule_rows(schedule),
         "attendance": attendance_rows(schedule),
         "matches": match_rows(matchmaking, schedule),
-        "unscheduled": unscheduled_rows(matchmaking, schedule),
+        "unscheduled": unscheduled_rows(schedule),
     }
 
 
@@ -192,7 +181,7 @@ def report(
 
     ``objective`` and ``bound`` are attended weight (Σ w); the bound holds for every
     schedule with the same meetings, wherever they are placed;
-    ``gap`` = (bound − objective) / bound. Beyond the contract's keys it adds the counts an
+    ``gap`` = (bound − objective) / bound. Beyond the keys of docs/workflow.md it adds the counts an
     organiser asks first (sessions, partner meetings, new contacts, unscheduled) and the
     worst-off city.
     """
@@ -213,7 +202,7 @@ def report(
         "sessions_scheduled": kinds["plenary"] + kinds["workshop"],
         "partner_meetings_scheduled": kinds["partner_meeting"],
         "new_contact_meetings_scheduled": kinds["new_contact_meeting"],
-        "unscheduled": len(unscheduled_items(matchmaking, schedule)),
+        "unscheduled": len(schedule.unscheduled),
         "worst_city": None
         if worst is None
         else {"city_id": worst[0], "satisfaction": _number(worst[1])},
@@ -259,7 +248,7 @@ def version_report(version: Version, schedule: Schedule) -> dict[str, Any]:
         "participants_affected": version.participants_affected,
         "attended_weight_before": _number(version.attended_weight_before),
         "attended_weight_after": _number(schedule.objective),
-        # beyond the contract: what each event moved by --moves bought
+        # beyond the keys of docs/workflow.md: what each event moved by --moves bought
         "extra_moves": {eid: _number(gain) for eid, gain in sorted(schedule.extra_moves.items())},
     }
 
@@ -323,7 +312,7 @@ def read_report(folder: Path) -> dict[str, Any]:
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Row]) -> None:
-    """One CSV as the contract wants it: UTF-8 (no BOM), comma, header row, ``\\n`` lines;
+    """One CSV as docs/workflow.md gives it: UTF-8 (no BOM), comma, header row, ``\\n`` lines;
     text cells safe to open in a spreadsheet (`spreadsheet_safe`; `read_csv` reads them
     back)."""
     text_columns = [c for c in columns if c not in NUMBER_COLUMNS]

@@ -13,6 +13,7 @@ languages, delegate flag) are filled in here, so later stages never guess.
     cities        cities.csv, partnerships.csv
     participants  participants.csv, unavailability.csv
     sessions      sessions.csv, preferences.csv
+    holidays      each city's public holidays, resolved once onto the model
 
 See docs/inputs.md for the format in the organisers' words.
 """
@@ -26,6 +27,7 @@ from scheduler.errors import InputErrors, Problem, UserError
 from scheduler.load.cells import CODE_TEXT, COLUMN_TEXT, id_problem, printable, shorten
 from scheduler.load.cities import read_cities, read_partnerships
 from scheduler.load.files import Table, read_csv, read_xlsx
+from scheduler.load.holidays import with_holidays
 from scheduler.load.participants import read_participants, read_unavailability
 from scheduler.load.problems import TOML_FILE, Problems
 from scheduler.load.sessions import read_preferences, read_sessions
@@ -121,7 +123,7 @@ def load(problems: Problems, folder: Path) -> tuple[Conference, list[str]]:
         sessions=tuple(sessions.valid.values()),
         preferences=preferences,
     )
-    return conference, problems.warnings
+    return with_holidays(conference), problems.warnings
 
 
 def read_table(problems: Problems, folder: Path, stem: str, encoding: str | None) -> Table | None:

@@ -18,10 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
 from zoneinfo import ZoneInfo
 
-import holidays
 import numpy as np
 
 from scheduler.model import Conference, Participant
@@ -33,32 +31,10 @@ class Profile:
     interchangeable for the calendar."""
 
     timezone: str
-    country: str
-    region: str | None
+    holidays: frozenset[date]  # the local dates off (none when holidays do not apply)
     day_start: time
     day_end: time
     unavailable: tuple[tuple[datetime, datetime], ...]  # UTC [start, end)
-
-
-@cache
-def _holiday_calendar(country: str, region: str | None) -> holidays.HolidayBase | None:
-    """Public holidays of a region, country-wide ones included. The `holidays` package
-    knows no subdivisions for some countries (Turkish provinces): then the country's."""
-    subdiv = region.split("-", 1)[1] if region and "-" in region else region
-    for attempt in (subdiv, None):
-        try:
-            return holidays.country_holidays(country, subdiv=attempt, language="en")
-        except NotImplementedError:
-            continue
-    return None
-
-
-def holiday_name(country: str, region: str | None, day: date) -> str | None:
-    """The name of the public holiday on ``day`` in that region, or None."""
-    calendar = _holiday_calendar(country, region)
-    if calendar is None:
-        return None
-    return calendar.get(day)
 
 
 def local_day_hours(conference: Conference, role: str) -> tuple[time, time]:
@@ -116,8 +92,9 @@ class TimeGrid:
         day_start, day_end = local_day_hours(self.conference, person.role)
         profile = Profile(
             timezone=city.timezone,
-            country=city.country,
-            region=city.region if self.conference.calendar.public_holidays else None,
+            holidays=frozenset(h.day for h in city.holidays)
+            if self.conference.calendar.public_holidays
+            else frozenset(),
             day_start=day_start,
             day_end=day_end,
             unavailable=tuple(sorted(self._unavailable.get(person.id, []))),
@@ -138,7 +115,7 @@ class TimeGrid:
             day = first + timedelta(days=offset)
             if day.weekday() not in rules.weekdays:
                 continue
-            if rules.public_holidays and holiday_name(profile.country, profile.region, day):
+            if day in profile.holidays:
                 continue
             opens = datetime.combine(day, profile.day_start, tzinfo=zone)
             closes = datetime.combine(day, profile.day_end, tzinfo=zone)

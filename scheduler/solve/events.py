@@ -16,7 +16,7 @@ from scheduler.model import (
     Participant,
     Session,
 )
-from scheduler.solve.availability import TimeGrid, holiday_name, local_day_hours
+from scheduler.solve.availability import TimeGrid, local_day_hours
 
 
 @dataclass
@@ -72,10 +72,11 @@ def why_not_free(
     if day.weekday() not in rules.weekdays:
         return f"{day:%A} {day.isoformat()} is not a conference day in {city.name}"
     if rules.public_holidays:
-        name = holiday_name(city.country, city.region, day)
-        if name:
+        holiday = city.holiday(day)
+        if holiday:
             return (
-                f"{day.isoformat()} is a public holiday in {city.region or city.country} ({name})"
+                f"{day.isoformat()} is a public holiday in {city.region or city.country} "
+                f"({holiday.name})"
             )
     day_start, day_end = local_day_hours(conference, person.role)
     if local_start.time() < day_start or local_end.date() != day or local_end.time() > day_end:
