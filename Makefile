@@ -28,8 +28,8 @@ test: $(BIN)/scheduler
 	$(BIN)/python -m pytest -n auto
 
 lint: $(BIN)/scheduler
-	$(BIN)/ruff check scheduler tests bench
-	$(BIN)/ruff format --check scheduler tests bench
+	$(BIN)/ruff check scheduler tests bench notebooks
+	$(BIN)/ruff format --check scheduler tests bench notebooks docs README.md
 	$(BIN)/mypy
 
 clean:
