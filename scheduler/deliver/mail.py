@@ -20,7 +20,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email import message_from_bytes
@@ -33,6 +32,7 @@ import icalendar
 
 from scheduler.errors import UserError
 from scheduler.export.agendas import format_day, format_span, zone_abbreviation
+from scheduler.export.words import WORDS
 from scheduler.model import Conference, Participant
 
 
@@ -77,55 +77,6 @@ def message_id(row: OutboxRow, domain: str) -> str:
     method, so a repeat is recognisable (and mail systems that drop duplicates do)."""
     key = "\x1f".join(map(str, row.key)).encode("utf-8")
     return f"<imip.{hashlib.sha256(key).hexdigest()[:32]}@{domain}>"
-
-
-# The fixed words of a message, in the participant's agenda language.
-WORDS: Mapping[str, Mapping[str, str]] = {
-    "de": {
-        "REQUEST": "Einladung",
-        "UPDATE": "Geänderte Einladung",
-        "CANCEL": "Abgesagt",
-        "hello": "Guten Tag {name},",
-        "intro_REQUEST": "Sie sind zu folgendem Termin eingeladen:",
-        "intro_UPDATE": "Ein Termin in Ihrem Kalender hat sich geändert:",
-        "intro_CANCEL": "Dieser Termin findet für Sie nicht statt:",
-        "when": "Wann",
-        "link": "Videokonferenz",
-        "subscribe": "Ihr persönlicher Kalender (abonnieren, folgt jeder Änderung)",
-        "buttons": "Die Kalenderdatei liegt bei; Ihr Kalenderprogramm bietet "
-        "„Annehmen“ und „Ablehnen“ an.",
-        "buttons_CANCEL": "Die Kalenderdatei liegt bei; Ihr Kalenderprogramm entfernt den Termin.",
-    },
-    "tr": {
-        "REQUEST": "Davet",
-        "UPDATE": "Değişen davet",
-        "CANCEL": "İptal",
-        "hello": "Merhaba {name},",
-        "intro_REQUEST": "Aşağıdaki etkinliğe davetlisiniz:",
-        "intro_UPDATE": "Takviminizdeki bir etkinlik değişti:",
-        "intro_CANCEL": "Bu etkinlik sizin için gerçekleşmeyecek:",
-        "when": "Ne zaman",
-        "link": "Video konferans",
-        "subscribe": "Kişisel takviminiz (abone olun, her değişikliği izler)",
-        "buttons": "Takvim dosyası ektedir; takvim programınız “Kabul et” ve “Reddet” "
-        "seçeneklerini sunar.",
-        "buttons_CANCEL": "Takvim dosyası ektedir; takvim programınız etkinliği kaldırır.",
-    },
-    "en": {
-        "REQUEST": "Invitation",
-        "UPDATE": "Updated invitation",
-        "CANCEL": "Cancelled",
-        "hello": "Hello {name},",
-        "intro_REQUEST": "You are invited to:",
-        "intro_UPDATE": "An event in your calendar has changed:",
-        "intro_CANCEL": "This event no longer takes place for you:",
-        "when": "When",
-        "link": "Video call",
-        "subscribe": "Your personal calendar (subscribe: it follows every change)",
-        "buttons": "The calendar file is attached; your calendar offers “Accept” and “Decline”.",
-        "buttons_CANCEL": "The calendar file is attached; your calendar removes the event.",
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -183,7 +134,7 @@ def build_message(
     invite = read_invite(data, row)
     city = conference.city_of(participant)
     lang = city.language if city.language in WORDS else "en"
-    words = WORDS[lang]
+    words = WORDS[lang]  # the glossary (export/words.py); the e-mail's own begin with mail_
     kind = invite.method if invite.method == "CANCEL" else "REQUEST"
     if kind == "REQUEST" and invite.sequence > 0:
         kind = "UPDATE"
@@ -197,27 +148,29 @@ def build_message(
             f"({zone_abbreviation(invite.start, zone, lang)})"
         )
     lines: list[tuple[str, str]] = []  # (label, value); label "" for plain sentences
-    lines.append(("", words[f"intro_{kind}"]))
+    lines.append(("", words[f"mail_intro_{kind}"]))
     lines.append(("", invite.summary))
     if when:
         lines.append((words["when"], when))
     if invite.url and kind != "CANCEL":
         lines.append((words["link"], invite.url))
     if subscription is not None:
-        lines.append((words["subscribe"], subscription.https))
+        lines.append((words["mail_subscribe"], subscription.https))
         lines.append(("webcal", subscription.webcal))
-    closing = words["buttons_CANCEL" if kind == "CANCEL" else "buttons"]
+    closing = words["mail_buttons_CANCEL" if kind == "CANCEL" else "mail_buttons"]
 
     message = EmailMessage(policy=SMTP)
     message["From"] = Address(conference.organizer.name, addr_spec=conference.organizer.email)
     message["To"] = Address(" ".join(participant.name.split()), addr_spec=participant.email)
-    message["Subject"] = f"{words[kind]}: {invite.summary}" + (f" – {when}" if when else "")
+    message["Subject"] = f"{words[f'mail_{kind}']}: {invite.summary}" + (
+        f" – {when}" if when else ""
+    )
     message["Date"] = format_datetime(date)
     message["Message-ID"] = message_id(row, conference.organizer.domain)
     # Quoted-printable: 7-bit safe for every server (8bit would need 8BITMIME).
-    text = _text(words["hello"], participant.name, lines, closing, conference)
+    text = _text(words["mail_hello"], participant.name, lines, closing, conference)
     message.set_content(text, cte="quoted-printable")
-    page = _html(words["hello"], participant.name, lines, closing, conference, lang)
+    page = _html(words["mail_hello"], participant.name, lines, closing, conference, lang)
     message.add_alternative(page, subtype="html", cte="quoted-printable")
     message.attach(_calendar_part(data, invite.method))
     message.add_attachment(data, "application", "ics", filename="invite.ics")

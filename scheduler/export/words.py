@@ -1,9 +1,11 @@
 """The fixed words of every page and calendar entry people read, per language.
 
 One glossary serves the calendars (the DESCRIPTION and CATEGORIES of an iCal event,
-scheduler/export/ical.py) and the agendas (the HTML and PDF pages of each city,
-scheduler/export/agendas.py and its templates), so a kind of event, a label or a note
-reads the same in a participant's calendar as in their city's agenda. Every word a
+scheduler/export/ical.py), the agendas (the HTML and PDF pages of each city,
+scheduler/export/agendas.py and its templates) and the e-mails of `scheduler send`
+(scheduler/deliver/mail.py, the words beginning with ``mail_``), so a kind of event, a
+label or a note reads the same in a participant's calendar, their city's agenda and their
+invitation. Every word a
 reader sees that does not come from the organisers' data is here, so a page or an
 entry never mixes languages. German (``de``), Turkish (``tr``), English (``en``).
 """
@@ -79,6 +81,17 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "workshop": "Workshop",
         "partner_meeting": "Partnertreffen",
         "new_contact_meeting": "Treffen mit neuem Kontakt",
+        # e-mails of `scheduler send` (scheduler/deliver/mail.py)
+        "mail_REQUEST": "Einladung",
+        "mail_UPDATE": "Geänderte Einladung",
+        "mail_CANCEL": "Abgesagt",
+        "mail_hello": "Guten Tag {name},",
+        "mail_intro_REQUEST": "Sie sind zu folgendem Termin eingeladen:",
+        "mail_intro_UPDATE": "Ein Termin in Ihrem Kalender hat sich geändert:",
+        "mail_intro_CANCEL": "Dieser Termin findet für Sie nicht statt:",
+        "mail_subscribe": "Ihr persönlicher Kalender (abonnieren, folgt jeder Änderung)",
+        "mail_buttons": "Die Kalenderdatei liegt bei; Ihr Kalenderprogramm bietet „Annehmen“ und „Ablehnen“ an.",
+        "mail_buttons_CANCEL": "Die Kalenderdatei liegt bei; Ihr Kalenderprogramm entfernt den Termin.",
     },
     "tr": {
         "agenda": "Ajanda",
@@ -137,6 +150,17 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "workshop": "Çalıştay",
         "partner_meeting": "Kardeş şehir toplantısı",
         "new_contact_meeting": "Yeni bağlantı toplantısı",
+        # e-mails of `scheduler send` (scheduler/deliver/mail.py)
+        "mail_REQUEST": "Davet",
+        "mail_UPDATE": "Değişen davet",
+        "mail_CANCEL": "İptal",
+        "mail_hello": "Merhaba {name},",
+        "mail_intro_REQUEST": "Aşağıdaki etkinliğe davetlisiniz:",
+        "mail_intro_UPDATE": "Takviminizdeki bir etkinlik değişti:",
+        "mail_intro_CANCEL": "Bu etkinlik sizin için gerçekleşmeyecek:",
+        "mail_subscribe": "Kişisel takviminiz (abone olun, her değişikliği izler)",
+        "mail_buttons": "Takvim dosyası ektedir; takvim programınız “Kabul et” ve “Reddet” seçeneklerini sunar.",
+        "mail_buttons_CANCEL": "Takvim dosyası ektedir; takvim programınız etkinliği kaldırır.",
     },
     "en": {
         "agenda": "Agenda",
@@ -204,6 +228,17 @@ WORDS: Mapping[str, Mapping[str, str]] = {
         "title": "Title",
         "agenda_language": "Agenda language",
         "no_programme": "Nothing is scheduled yet.",
+        # e-mails of `scheduler send` (scheduler/deliver/mail.py)
+        "mail_REQUEST": "Invitation",
+        "mail_UPDATE": "Updated invitation",
+        "mail_CANCEL": "Cancelled",
+        "mail_hello": "Hello {name},",
+        "mail_intro_REQUEST": "You are invited to:",
+        "mail_intro_UPDATE": "An event in your calendar has changed:",
+        "mail_intro_CANCEL": "This event no longer takes place for you:",
+        "mail_subscribe": "Your personal calendar (subscribe: it follows every change)",
+        "mail_buttons": "The calendar file is attached; your calendar offers “Accept” and “Decline”.",
+        "mail_buttons_CANCEL": "The calendar file is attached; your calendar removes the event.",
     },
 }
 
