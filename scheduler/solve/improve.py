@@ -315,6 +315,17 @@ class LocalSearch:
                 moved += 1
         return moved
 
+    def best_place_of(self, event: PlannedEvent) -> dict[str, int]:
+        """The one movable event (a re-plan that displaces one session) at the best of all
+        its starts, everything else staying: every candidate tried, so the search's
+        measure cannot rise by any other move. Repeated while a move lifts the worst-off
+        city at the same total (at most as often as there are starts)."""
+        every = [int(c) for c in self.placer.cands[event.id]]
+        for _ in every:
+            if event.id not in self.placer.placed or not self.try_move(event.id, every):
+                break
+        return dict(self.placer.placed)
+
     def run(
         self,
         deadline: float,
@@ -332,13 +343,16 @@ class LocalSearch:
         rearrangement does not count against ``max_passes`` (``rearrange`` keeps its own
         budget). ``finished`` says when nothing better can be found (a rearrangement of
         every movable event proved the placement optimal): then the search ends there, as
-        it does at once when nothing may move (a re-plan with everything kept). The best
+        it does at once when nothing may move (a re-plan with everything kept) and after
+        trying every start of the only event that may (`best_place_of`). The best
         placement seen is returned."""
         movable = sorted(
             (e for e in self.events.values() if e.fixed_cell is None), key=lambda e: e.id
         )
         if not movable:
             return dict(self.placer.placed)
+        if len(movable) == 1:
+            return self.best_place_of(movable[0])
         best_total, best_starts, best_values = (
             self.total(),
             dict(self.placer.placed),
