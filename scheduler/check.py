@@ -1,9 +1,11 @@
-"""The independent checker: does a schedule keep every rule of the contract?
+"""The independent checker: does a schedule keep every rule the inputs set (docs/inputs.md)?
 
-Written from the data contract and the domain model alone, without the solver's code,
-so that a mistake in the solver is not repeated here. Every rule is re-derived from the
-Conference (time zones, holidays, day hours, buffers, resources, attendance); only the
-contract's own definitions ``can_follow`` and ``Conference.wanted_weight`` are shared.
+Written from the documented file formats (docs/inputs.md, docs/workflow.md) and the
+domain model alone, without the solver's code, so that a mistake in the solver is not
+repeated here. Every rule is re-derived from the Conference (time zones, holidays, day
+hours, buffers, resources, attendance); only the documented definitions ``can_follow``
+and ``Conference.wanted_weight`` are shared, and each city's public holidays as load
+resolved them (``City.holidays``).
 
 ``check`` verifies a Schedule in memory; ``check_outputs`` reads a written output folder
 (schedule.csv, attendance.csv, unscheduled.csv, report.json) and verifies it against the
@@ -54,7 +56,7 @@ WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 def check(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> list[str]:
     """Every rule the schedule breaks, in plain words naming the event and participant.
 
-    An empty list means the schedule keeps every rule of the contract.
+    An empty list means the schedule keeps every rule.
     """
     return _check_rules(conference, matchmaking, schedule) + _check_numbers(conference, schedule)
 
@@ -668,7 +670,7 @@ def _check_buffers(conference: Conference, pid: str, agenda: list[ScheduledEvent
 
 
 def _attended_weight(conference: Conference, attendance: Iterable[Attendance]) -> float:
-    """Σ w over the (participant, session) pairs attended, hosts included: the contract's
+    """Σ w over the (participant, session) pairs attended, hosts included: docs/inputs.md's
     'attended weight' that the objective and satisfaction count."""
     total = 0.0
     seen: set[tuple[str, str]] = set()

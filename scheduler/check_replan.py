@@ -1,7 +1,7 @@
 """The independent checker of a re-plan: does a new version tell everybody exactly what
 changed against the version published before it?
 
-Written from the data contract alone (its "Re-planning and delivery" section), without
+Written from the documented outputs alone (docs/workflow.md, "Re-planning"), without
 the re-plan's code: it reads the two output folders as a participant's calendar and an
 organiser's spreadsheet would, and re-derives every change from them.
 

@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
         "check",
         help="verify written outputs against every rule of the inputs",
         description="Read an input folder and the outputs written for it and verify the "
-        "schedule against every rule of the contract, independently of the solver.",
+        "schedule against every rule of the inputs (docs/inputs.md), independently of the solver.",
     )
     check.add_argument("inputs", type=Path, help="the input folder")
     check.add_argument("outputs", type=Path, help="the output folder written by `run`")

@@ -1,4 +1,4 @@
-"""Synthetic conferences of any size, in the input format of the data contract.
+"""Synthetic conferences of any size, in the input format of docs/inputs.md.
 
 ``generate(folder, cities=, participants=, sessions=, seed=)`` writes a complete input
 folder (conference.toml and the six CSV files) that loads without errors and can be
@@ -393,7 +393,7 @@ class _Person:
     organisation: str
     role: str
     languages: tuple[str, ...]  # as written; empty = the city's language
-    delegate: str  # cell text; "" = the contract's default for the role
+    delegate: str  # cell text; "" = the default for the role (docs/inputs.md)
     interests: dict[str, int] = field(default_factory=dict)
     hosting: int = 0
 

@@ -51,7 +51,7 @@ class Result:
 
 
 class ScheduleRejected(UserError):
-    """The schedule breaks a rule of the contract; it is not published."""
+    """The schedule breaks a rule; it is not published."""
 
     def __init__(self, violations: Sequence[str]):
         self.violations = list(violations)
@@ -130,7 +130,7 @@ def solve(
 
 
 def check(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> list[str]:
-    """Every rule of the contract the schedule breaks (empty: it keeps them all)."""
+    """Every rule the schedule breaks (empty: it keeps them all)."""
     from scheduler.check import check as _check
 
     return _check(conference, matchmaking, schedule)

@@ -531,7 +531,7 @@ def test_bound_below_objective_and_optimal_with_a_gap() -> None:
 
 
 def write_outputs(folder: Path, sched: Schedule, plan: Matchmaking = BASE_PLAN) -> None:
-    """Write the tables and report by hand in the contract's format (not with the exporter)."""
+    """Write the tables and report by hand in the documented format (not with the exporter)."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = ["event_id,kind,theme,title_de,title_tr,start,end,language,interpreted,room,attendees"]
     for e in sched.events:

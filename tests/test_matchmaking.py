@@ -31,7 +31,7 @@ FOUR_CITIES = (OSNABRUECK, CANAKKALE, MANNHEIM, KILIS)
 
 
 def rules(**overrides: object) -> MatchmakingRules:
-    """The contract's example [matchmaking] table, with overrides."""
+    """The example [matchmaking] table of docs/inputs.md, with overrides."""
     defaults = MatchmakingRules(
         partner_meetings=True, new_contacts_per_city=2, meeting_minutes=45, min_score=0.5
     )

@@ -1,5 +1,5 @@
 """The tables of a run (schedule.csv, attendance.csv, matches.csv, unscheduled.csv,
-report.json) are written exactly as the data contract says, from a hand-made schedule."""
+report.json) are written exactly as docs/workflow.md ("The files of a run") says, from a hand-made schedule."""
 
 from __future__ import annotations
 

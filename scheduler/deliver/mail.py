@@ -12,7 +12,7 @@ The message is what Outlook, Gmail, Thunderbird and Apple Mail expect of an invi
 The calendar part is the invite file the run wrote; its METHOD (REQUEST or CANCEL) is read
 from the file and must equal outbox.csv's, and so becomes the MIME ``method`` parameter.
 From is the organiser, To the one participant: no other address is in any header (a
-meeting's members are named inside the calendar part only, as the contract says).
+meeting's members are named inside the calendar part only, as docs/delivery.md says).
 """
 
 from __future__ import annotations

@@ -50,7 +50,9 @@ from scheduler.model import Conference, Participant
 
 METHODS = ("REQUEST", "CANCEL")
 AWAY, FIRST = -1.0, -2.0  # what `_Batch._one` returns besides None and a time
-IDENTIFIER = re.compile(r"[A-Za-z0-9_.-]+")  # the contract's ids: they become file names
+IDENTIFIER = re.compile(
+    r"[A-Za-z0-9_.-]+"
+)  # ids as docs/inputs.md allows them: they become file names
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 Only this package reads the organisers' files. It never writes anything. Every problem
 found is gathered (file, spreadsheet row, column, what is expected) and raised together
 as :class:`~scheduler.errors.InputErrors`, so an organiser fixes a file once, not once
-per mistake. Defaults the contract names (city time zone and language, participant
+per mistake. Defaults docs/inputs.md names (city time zone and language, participant
 languages, delegate flag) are filled in here, so later stages never guess.
 
     files         reading a file safely; CSV and .xlsx sheets as strings

@@ -2,7 +2,7 @@
 
 Time is counted in *cells* of ``grid_minutes`` from a base instant (00:00 UTC of the day
 before the conference), so every cell start is a multiple of the grid from 00:00 UTC, as
-the contract requires. A person's *free cells* are the cells that lie wholly inside their
+the inputs require (docs/inputs.md). A person's *free cells* are the cells that lie wholly inside their
 local day hours (role rules applied) on an allowed weekday that is not a public holiday
 of their region, and that do not touch their unavailability. An event of k cells may
 start at cell i for that person when cells i..i+k-1 are all free: free cells of two
