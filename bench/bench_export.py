@@ -72,7 +72,7 @@ def count_files(folder: Path) -> tuple[int, int]:
 
 def measure(kind: str, pickle_path: Path, folder: Path) -> dict:
     """One measurement in this process (the scheduler package comes from sys.path)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from scheduler import pipeline
 
@@ -91,8 +91,12 @@ def measure(kind: str, pickle_path: Path, folder: Path) -> dict:
         write_tables(conference, matchmaking, schedule, folder)
         write_calendars(conference, matchmaking, schedule, folder, stamp=stamp)
         write_agendas(conference, matchmaking, schedule, folder)
-    else:  # "export+check" into a new folder, "rerun" into the folder of an earlier one
-        pipeline.export(result, folder, stamp=stamp if kind != "rerun" else None)
+    elif kind == "export+check":  # into a new folder
+        pipeline.export(result, folder, stamp=stamp)
+    else:  # "rerun": into the folder of an earlier export+check, an hour later that day
+        # (every DTSTAMP is new; the agendas' version line keeps its date: a re-run on
+        # another day changes that line on every agenda, and they are rendered again)
+        pipeline.export(result, folder, stamp=stamp + timedelta(hours=1))
     seconds = time.perf_counter() - started
     now = os.times()
     # CPU time of this process and of the helpers it waited for: less blurred than wall
