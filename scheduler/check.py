@@ -715,14 +715,10 @@ def _satisfaction(
     attended_pairs = {(a.participant_id, a.event_id) for a in attendance}
     wanted: dict[str, float] = defaultdict(float)
     got: dict[str, float] = defaultdict(float)
-    for person in conference.participants:
-        for session in conference.sessions:
-            w = conference.wanted_weight(person, session)
-            if w <= 0:
-                continue
-            wanted[person.city_id] += w
-            if (person.id, session.id) in attended_pairs:
-                got[person.city_id] += w
+    for person, session, w in conference.wanted_pairs:  # wanted_weight > 0
+        wanted[person.city_id] += w
+        if (person.id, session.id) in attended_pairs:
+            got[person.city_id] += w
     total_wanted = sum(wanted.values())
     overall = sum(got.values()) / total_wanted if total_wanted else 0.0
     return overall, {c: got[c] / wanted[c] for c in sorted(wanted) if wanted[c] > 0}

@@ -243,6 +243,18 @@ class Conference:
             return None
         return self.meeting_url.replace("{event_id}", event_id)
 
+    @cached_property
+    def wanted_pairs(self) -> tuple[tuple[Participant, Session, int], ...]:
+        """Every participant and session with ``wanted_weight`` > 0, and that weight, in the
+        order of the participants and sessions (computed once: satisfaction is asked for
+        by the report and by the checker)."""
+        return tuple(
+            (participant, session, w)
+            for participant in self.participants
+            for session in self.sessions
+            if (w := self.wanted_weight(participant, session)) > 0
+        )
+
     def wanted_weight(self, participant: Participant, session: Session) -> int:
         """The wanted weight w (docs/inputs.md, preferences.csv): the preference weight if
         given, else the theme interest; 0 when the participant cannot follow the language
@@ -429,15 +441,11 @@ def satisfaction(conference: Conference, schedule: Schedule) -> Satisfaction:
     attended_pairs = {(a.participant_id, a.event_id) for a in schedule.attendance}
     wanted_by_city: dict[str, float] = {}
     attended_by_city: dict[str, float] = {}
-    for participant in conference.participants:
-        for session in conference.sessions:
-            w = conference.wanted_weight(participant, session)
-            if w <= 0:
-                continue
-            city = participant.city_id
-            wanted_by_city[city] = wanted_by_city.get(city, 0) + w
-            if (participant.id, session.id) in attended_pairs:
-                attended_by_city[city] = attended_by_city.get(city, 0) + w
+    for participant, session, w in conference.wanted_pairs:
+        city = participant.city_id
+        wanted_by_city[city] = wanted_by_city.get(city, 0) + w
+        if (participant.id, session.id) in attended_pairs:
+            attended_by_city[city] = attended_by_city.get(city, 0) + w
     wanted = sum(wanted_by_city.values())
     attended = sum(attended_by_city.values())
     by_city = {

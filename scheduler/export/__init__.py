@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import functools
 import hashlib
 import json
 import os
@@ -383,33 +384,41 @@ def code_version(source: str, *packages: str) -> str:
 
 def fingerprint(*values: object) -> str:
     """A key of data (the model's frozen dataclasses, mappings, sets, times): the same for
-    equal data in every process (sets are sorted: their order depends on the process)."""
-    digest = hashlib.blake2b(digest_size=16)
-    _feed(digest, values)
-    return digest.hexdigest()
+    equal data in every process (sets are sorted: their order depends on the process).
+    The pieces are gathered as text and hashed once (a conference at M is some hundred
+    thousand of them)."""
+    parts: list[str] = []
+    _feed(parts, values)
+    text = "".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
-def _feed(digest: Any, value: object) -> None:
+def _feed(parts: list[str], value: object) -> None:
     if isinstance(value, (str, int, float, bool)) or value is None:
-        digest.update(f"{type(value).__name__}:{value!r};".encode("utf-8", "surrogatepass"))
+        parts.append(f"{type(value).__name__}:{value!r};")
     elif isinstance(value, (list, tuple)):
-        digest.update(b"[")
+        parts.append("[")
         for item in value:
-            _feed(digest, item)
-        digest.update(b"]")
+            _feed(parts, item)
+        parts.append("]")
     elif isinstance(value, (set, frozenset)):
-        _feed(digest, sorted(value, key=repr))
+        _feed(parts, sorted(value, key=repr))
     elif isinstance(value, Mapping):
-        digest.update(b"{")
+        parts.append("{")
         for key in sorted(value, key=repr):
-            _feed(digest, key)
-            _feed(digest, value[key])
-        digest.update(b"}")
+            _feed(parts, key)
+            _feed(parts, value[key])
+        parts.append("}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        digest.update(type(value).__name__.encode())
-        _feed(digest, [getattr(value, f.name) for f in dataclasses.fields(value)])
+        parts.append(type(value).__name__)
+        _feed(parts, [getattr(value, name) for name in _field_names(type(value))])
     else:  # datetimes, dates, zones: their repr says all (ZoneInfo's names the key)
-        digest.update(f"{type(value).__name__}:{value!r};".encode())
+        parts.append(f"{type(value).__name__}:{value!r};")
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def _digest(content: bytes) -> str:
