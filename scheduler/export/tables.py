@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 if TYPE_CHECKING:
+    import pandas as pd
+
     from scheduler.replan import Message, Version
 
 from scheduler.model import (
@@ -255,6 +255,8 @@ def version_report(version: Version, schedule: Schedule) -> dict[str, Any]:
 
 def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     """Give a table's text columns their types: UTC instants, booleans, numbers."""
+    import pandas as pd  # only for reading back: a run that writes needs none
+
     frame = frame.reindex(columns=list(TABLE_COLUMNS[name])).fillna("")
     if name == "schedule":
         for column in ("start", "end"):
@@ -271,6 +273,8 @@ def table_frames(
     conference: Conference, matchmaking: Matchmaking, schedule: Schedule
 ) -> dict[str, pd.DataFrame]:
     """The tables of an in-memory run as typed DataFrames (the same rows the CSVs hold)."""
+    import pandas as pd  # only for reading back: a run that writes needs none
+
     return {
         name: _typed(name, pd.DataFrame(rows, columns=list(TABLE_COLUMNS[name]), dtype=str))
         for name, rows in table_rows(conference, matchmaking, schedule).items()
@@ -279,6 +283,8 @@ def table_frames(
 
 def read_csv(path: Path) -> pd.DataFrame:
     """One CSV written by `write_csv`, every cell as the text it was before writing."""
+    import pandas as pd  # only for reading back: a run that writes needs none
+
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     for column in frame.columns:
         if column not in NUMBER_COLUMNS:
@@ -293,6 +299,8 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
 
 def read_changes(folder: Path) -> pd.DataFrame:
     """changes.csv of a written run, starts as UTC instants (NaT where there is none)."""
+    import pandas as pd  # only for reading back: a run that writes needs none
+
     frame = read_csv(Path(folder) / CHANGES_FILE).reindex(columns=list(CHANGES_COLUMNS))
     for column in ("old_start", "new_start"):
         frame[column] = pd.to_datetime(frame[column].replace("", None), utc=True)
