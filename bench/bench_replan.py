@@ -37,7 +37,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,6 +131,11 @@ def disturbed(before: Published, after: Published) -> set[str]:
         for pid, events in before.entries.items()
         if any(e in moved or e not in after.entries.get(pid, ()) for e in events)
     }
+
+
+def recorder(steps: list[tuple[float, str]]) -> Callable[[str], None]:
+    """A `step` callback that notes when each stage of a run began."""
+    return lambda text: steps.append((time.monotonic(), text))
 
 
 # --- the changes --------------------------------------------------------------------------
@@ -348,7 +352,7 @@ def run_size(
                     time_limit=time_limit,
                     seed=seed,
                     previous=out,
-                    step=partial(lambda steps, text: steps.append((time.monotonic(), text)), steps),
+                    step=recorder(steps),
                     **extra,
                 )
                 replan_seconds = time.monotonic() - started

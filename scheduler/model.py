@@ -246,13 +246,19 @@ class Conference:
     @cached_property
     def wanted_pairs(self) -> tuple[tuple[Participant, Session, int], ...]:
         """Every participant and session with ``wanted_weight`` > 0, and that weight, in the
-        order of the participants and sessions (computed once: satisfaction is asked for
-        by the report and by the checker)."""
+        order of the participants and sessions: computed once for the solver, the report,
+        the checker, the review and `validate`'s summary. (No interest in the theme and no
+        preference: w is 0 without asking.)"""
+        preferred = self.preferences
         return tuple(
             (participant, session, w)
             for participant in self.participants
             for session in self.sessions
-            if (w := self.wanted_weight(participant, session)) > 0
+            if (
+                participant.interests.get(session.theme)
+                or (participant.id, session.id) in preferred
+            )
+            and (w := self.wanted_weight(participant, session)) > 0
         )
 
     def wanted_weight(self, participant: Participant, session: Session) -> int:

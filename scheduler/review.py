@@ -174,34 +174,30 @@ def wanted_sessions(conference: Conference, frames: dict[str, pd.DataFrame]) -> 
         agenda.setdefault(row.participant_id, set()).add(row.event_id)
 
     rows = []
-    for person in conference.participants:
+    for person, session, weight in conference.wanted_pairs:
         mine = agenda.get(person.id, set())
-        for session in conference.sessions:
-            weight = conference.wanted_weight(person, session)
-            if weight <= 0:
-                continue
-            attended = session.id in mine
-            if attended:
-                why = ""
-            elif session.id not in events:
-                why = f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
-            else:
-                others = [events[e] for e in sorted(mine) if e in events]
-                trial = _Trial(conference, person, events[session.id], others)
-                why = _why_missed(trial, attendance.get(session.id, []))
-            rows.append(
-                {
-                    "participant_id": person.id,
-                    "name": person.name,
-                    "city_id": person.city_id,
-                    "role": person.role,
-                    "session_id": session.id,
-                    "theme": session.theme,
-                    "weight": weight,
-                    "attended": attended,
-                    "why_missed": why,
-                }
-            )
+        attended = session.id in mine
+        if attended:
+            why = ""
+        elif session.id not in events:
+            why = f"not scheduled: {not_placed.get(session.id, 'no reason given')}"
+        else:
+            others = [events[e] for e in sorted(mine) if e in events]
+            trial = _Trial(conference, person, events[session.id], others)
+            why = _why_missed(trial, attendance.get(session.id, []))
+        rows.append(
+            {
+                "participant_id": person.id,
+                "name": person.name,
+                "city_id": person.city_id,
+                "role": person.role,
+                "session_id": session.id,
+                "theme": session.theme,
+                "weight": weight,
+                "attended": attended,
+                "why_missed": why,
+            }
+        )
     columns = ["participant_id", "name", "city_id", "role", "session_id", "theme", "weight"]
     return pd.DataFrame(rows, columns=[*columns, "attended", "why_missed"])
 

@@ -94,7 +94,7 @@ def summarize(conference: Conference) -> str:
     )
     lines.append("")
 
-    wanted = sum(c.wanted_weight(p, s) for p in c.participants for s in c.sessions)
+    wanted = sum(w for _person, _session, w in c.wanted_pairs)
     lines += _block(
         "Demand",
         [

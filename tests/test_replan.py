@@ -45,6 +45,15 @@ def write_rows(path: Path, table: list[dict[str, str]], columns: list[str] | Non
         writer.writerows(table)
 
 
+def set_capacity(inputs: Path, session_id: str, capacity: int) -> None:
+    """Give one session of sessions.csv a capacity."""
+    table = rows(inputs / "sessions.csv")
+    for row in table:
+        if row["session_id"] == session_id:
+            row["capacity"] = str(capacity)
+    write_rows(inputs / "sessions.csv", table)
+
+
 def set_toml(path: Path, key: str, value: object) -> None:
     text = path.read_text(encoding="utf-8")
     path.write_text(re.sub(rf"(?m)^{key} = .*$", f"{key} = {value}", text), encoding="utf-8")
@@ -364,11 +373,7 @@ def test_a_capacity_below_the_attendees_removes_the_fewest(published, tmp_path: 
     assert count[target] - 2 >= hosts
 
     def smaller(inputs: Path, _before: Path) -> None:
-        table = rows(inputs / "sessions.csv")
-        for row in table:
-            if row["session_id"] == target:
-                row["capacity"] = str(count[target] - 2)
-        write_rows(inputs / "sessions.csv", table)
+        set_capacity(inputs, target, count[target] - 2)
 
     done = replan(published, tmp_path, smaller)
     lost = [r for r in done.changes() if r["event_id"] == target]
@@ -600,11 +605,7 @@ def test_a_caldav_server_follows_the_messages_from_version_1_to_version_2(
 
     def rooms_and_seats(inputs: Path, _before: Path) -> None:
         set_toml(inputs / "conference.toml", "rooms", overlapping(published[1]) - 1)
-        table = rows(inputs / "sessions.csv")
-        for row in table:
-            if row["session_id"] == target:
-                row["capacity"] = str(count[target] - 1)
-        write_rows(inputs / "sessions.csv", table)
+        set_capacity(inputs, target, count[target] - 1)
 
     done = replan(published, tmp_path, rooms_and_seats)
     by_person: dict[str, list[dict[str, str]]] = {}

@@ -252,22 +252,10 @@ def _no_common_time(conference: Conference, event: PlannedEvent, has_people: boo
 
 def wanted(conference: Conference) -> dict[str, list[tuple[str, int]]]:
     """Per session id, the (participant id, w) of everyone with w > 0 who is not a host."""
-    result: dict[str, list[tuple[str, int]]] = {}
-    preferred = conference.preferences
-    for session in conference.sessions:
-        hosts = set(session.hosts)
-        rows = []
-        for person in conference.participants:
-            if person.id in hosts:
-                continue
-            # w is the preference if given, else the theme interest (then narrowed by
-            # language and audience): with neither there is nothing to ask
-            if not person.interests.get(session.theme) and (person.id, session.id) not in preferred:
-                continue
-            w = conference.wanted_weight(person, session)
-            if w > 0:
-                rows.append((person.id, w))
-        result[session.id] = rows
+    result: dict[str, list[tuple[str, int]]] = {s.id: [] for s in conference.sessions}
+    for person, session, w in conference.wanted_pairs:
+        if person.id not in session.hosts:
+            result[session.id].append((person.id, w))
     return result
 
 
