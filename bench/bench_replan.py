@@ -122,6 +122,18 @@ def moved_events(before: Published, after: Published) -> set[str]:
     }
 
 
+def hosts_of_new_events(before: Published, folder: Path) -> set[str]:
+    """The hosts and delegates of events in ``folder``'s schedule that ``before`` did not
+    have: a new session, or one that could not be placed before and now can. Hosting it,
+    they may lose an entry it clashes with (docs/workflow.md, re-planning rule 4): the
+    change touches them as it touches a new session's hosts."""
+    return {
+        r["participant_id"]
+        for r in rows(folder / "attendance.csv")
+        if r["event_id"] not in before.times and r["role"] in ("host", "delegate")
+    }
+
+
 def disturbed(before: Published, after: Published) -> set[str]:
     """Participants with an entry of ``before`` that moved, was cancelled, or that they no
     longer attend in ``after``: what changes.csv would list other than `added`."""
@@ -375,6 +387,7 @@ def run_size(
                 first.times.keys() - replanned.times.keys()
             )
             bound = touched | {p for e in displaced for p in first.members.get(e, ())}
+            bound |= hosts_of_new_events(first, out)
             as_version_2 = next_version(
                 read_published(before), fresh.conference, fresh.matchmaking, fresh.schedule
             )
