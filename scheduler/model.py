@@ -228,6 +228,14 @@ class Conference:
         return {p.id: p for p in self.participants}
 
     @cached_property
+    def participants_by_city(self) -> Mapping[str, tuple[Participant, ...]]:
+        """Each city's participants, in the order of participants.csv."""
+        grouped: dict[str, list[Participant]] = {}
+        for participant in self.participants:
+            grouped.setdefault(participant.city_id, []).append(participant)
+        return {city: tuple(people) for city, people in grouped.items()}
+
+    @cached_property
     def sessions_by_id(self) -> Mapping[str, Session]:
         return {s.id: s for s in self.sessions}
 
@@ -249,17 +257,26 @@ class Conference:
         order of the participants and sessions: computed once for the solver, the report,
         the checker, the review and `validate`'s summary. (No interest in the theme and no
         preference: w is 0 without asking.)"""
-        preferred = self.preferences
-        return tuple(
-            (participant, session, w)
-            for participant in self.participants
-            for session in self.sessions
-            if (
-                participant.interests.get(session.theme)
-                or (participant.id, session.id) in preferred
-            )
-            and (w := self.wanted_weight(participant, session)) > 0
-        )
+        sessions_of_theme: dict[str | None, list[int]] = {}
+        place = {}
+        for i, session in enumerate(self.sessions):
+            sessions_of_theme.setdefault(session.theme, []).append(i)
+            place[session.id] = i
+        preferred: dict[str, list[int]] = {}
+        for participant_id, session_id in self.preferences:
+            if session_id in place:
+                preferred.setdefault(participant_id, []).append(place[session_id])
+        pairs = []
+        for participant in self.participants:
+            candidates = set(preferred.get(participant.id, ()))
+            for theme, interest in participant.interests.items():
+                if interest:
+                    candidates.update(sessions_of_theme.get(theme, ()))
+            for i in sorted(candidates):
+                session = self.sessions[i]
+                if (w := self.wanted_weight(participant, session)) > 0:
+                    pairs.append((participant, session, w))
+        return tuple(pairs)
 
     def wanted_weight(self, participant: Participant, session: Session) -> int:
         """The wanted weight w (docs/inputs.md, preferences.csv): the preference weight if

@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISLNK, S_ISREG
 
 from scheduler.errors import UserError
 
@@ -314,6 +315,17 @@ def _swap_in(temp: Path, out: Path) -> None:
     _remove_old(old)
 
 
+def _remove_empty_folders(top: str) -> None:
+    """Remove the folders under ``top`` that hold nothing (once their own are removed)."""
+    for folder, _subfolders, files in os.walk(top, topdown=False):
+        if folder != top and not files:
+            try:
+                os.rmdir(folder)  # empty now unless a folder in it was kept
+            except OSError as error:
+                if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                    raise
+
+
 def _remove_old(old: Path) -> None:
     """Remove a previous version set aside: only what the tool wrote (its marker's files,
     the carried-over names, which the new version holds, and empty folders)."""
@@ -323,7 +335,11 @@ def _remove_old(old: Path) -> None:
     top = str(old)
     for name in written:  # strings, not Paths: tens of thousands of files
         listed = f"{top}/{name}"
-        if os.path.islink(listed) or os.path.isfile(listed):
+        try:
+            kind = os.lstat(listed).st_mode
+        except OSError:
+            continue  # gone already
+        if S_ISLNK(kind) or S_ISREG(kind):
             os.unlink(listed)
     for name in CARRIED_OVER:
         path = old / name
@@ -331,9 +347,7 @@ def _remove_old(old: Path) -> None:
             shutil.rmtree(path)
         elif path.exists() or path.is_symlink():
             path.unlink()
-    for folder, _subfolders, _files in os.walk(top, topdown=False):
-        if folder != top and not os.listdir(folder):
-            os.rmdir(folder)
+    _remove_empty_folders(top)
     (old / MARKER).unlink(missing_ok=True)
     if not any(old.iterdir()):
         old.rmdir()

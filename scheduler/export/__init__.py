@@ -271,13 +271,13 @@ class OutputFiles:
     def write(self, path: str, content: bytes, key: str) -> None:
         """Write a file made from ``key``: a new inode (never through a hard link to the
         previous outputs), in four system calls."""
-        target = self.folder / path
+        target = f"{self.folder}/{path}"  # strings, not Paths: tens of thousands of files
         self._parent(target)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         try:
             fd = os.open(target, flags, 0o644)
         except FileExistsError:
-            target.unlink()
+            os.unlink(target)
             fd = os.open(target, flags, 0o644)
         try:
             view = memoryview(content)

@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -297,11 +297,20 @@ def _data(value: Any, plain: bool) -> Any:
         return plain_text(value) if plain else value
     if isinstance(value, (list, tuple)):
         return [_data(item, plain) for item in value]
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _data(getattr(value, f.name), plain) for f in dataclasses.fields(value)}
+    names = _field_names(type(value))
+    if names is not None:
+        return {name: _data(getattr(value, name), plain) for name in names}
     if isinstance(value, Mapping):
         return {key: _data(item, plain) for key, item in value.items()}
     return value
+
+
+@cache
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """The fields of a dataclass (looked up once per class: a page has thousands)."""
+    if not dataclasses.is_dataclass(kind):
+        return None
+    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def render_pdfs(
@@ -387,6 +396,7 @@ def template_environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change during a run: no stat per include
     )
 
 
@@ -433,17 +443,11 @@ def format_window(conference: Conference, lang: str) -> str:
 # --- gathering ---------------------------------------------------------------------------
 
 
-def event_view(
-    conference: Conference,
-    hosts: Mapping[str, frozenset[str]],
-    event: ScheduledEvent,
-    city: City,
-    lang: str,
-    attendee_ids: Iterable[str],
-    other_city: City | None = None,
-) -> EventView:
-    """An event as ``city``'s page shows it; ``attendee_ids`` are the people to list,
-    ``hosts`` the hosts of every event (from the Schedule's attendance)."""
+def _event_shown(
+    conference: Conference, event: ScheduledEvent, city: City, lang: str, other_city: City | None
+) -> dict[str, Any]:
+    """What ``city``'s page shows of an event beside who attends and what changed: the
+    same wherever the page lists it (the day's list, a person's, a meeting)."""
     words = WORDS[lang]
     zone = city.zone
     theme = conference.themes_by_id.get(event.theme) if event.theme else None
@@ -456,27 +460,31 @@ def event_view(
         other_time = words["local_time_there"].format(
             time=there, city=other_city.name, zone=other_city.timezone
         )
-    host_ids = hosts.get(event.event_id, frozenset())
+    return {
+        "event_id": event.event_id,
+        "title": event.title(lang),
+        "kind": words[event.kind],
+        "theme": theme.name(lang) if theme else "",
+        "language": language_name(event.language, lang),
+        "interpreted": event.interpreted,
+        "date": format_day(event.start.astimezone(zone).date(), lang),
+        "time": format_span(event.start, event.end, zone, lang),
+        "zone": zone_abbreviation(event.start, zone, lang),
+        "other_time": other_time,
+        "url": web_link(conference.meeting_url_for(event.event_id)),
+    }
+
+
+def _attendee_names(
+    conference: Conference, host_ids: frozenset[str], attendee_ids: Iterable[str], lang: str
+) -> tuple[str, ...]:
+    """The people to list at an event, by name, hosts marked as such."""
     people = sorted(
         (conference.participants_by_id[pid] for pid in set(attendee_ids)),
         key=lambda p: (p.name, p.id),
     )
-    return EventView(
-        event_id=event.event_id,
-        title=event.title(lang),
-        kind=words[event.kind],
-        theme=theme.name(lang) if theme else "",
-        language=language_name(event.language, lang),
-        interpreted=event.interpreted,
-        date=format_day(event.start.astimezone(zone).date(), lang),
-        time=format_span(event.start, event.end, zone, lang),
-        zone=zone_abbreviation(event.start, zone, lang),
-        other_time=other_time,
-        attendees=tuple(
-            f"{p.name} ({words['host']})" if p.id in host_ids else p.name for p in people
-        ),
-        url=web_link(conference.meeting_url_for(event.event_id)),
-    )
+    host = WORDS[lang]["host"]
+    return tuple(f"{p.name} ({host})" if p.id in host_ids else p.name for p in people)
 
 
 def web_link(url: str | None) -> str | None:
@@ -498,25 +506,29 @@ def city_page(
     lang = city.language if city.language in WORDS else "en"
     words = WORDS[lang]
     cities = conference.cities_by_id
-    people_here = {p.id for p in conference.participants if p.city_id == city.id}
+    here = conference.participants_by_city.get(city.id, ())
     other_city_of_event = _other_city_of_meetings(matchmaking, city)
     index = _index_of(schedule)
-    hosts = index.hosts
+    shown_of: dict[str, dict[str, Any]] = {}  # event id -> what every list shows of it
 
     def view(event: ScheduledEvent, attendee_ids: Iterable[str]) -> EventView:
-        other_id = other_city_of_event.get(event.event_id)
-        other = cities.get(other_id) if other_id else None
-        shown = event_view(conference, hosts, event, city, lang, attendee_ids, other)
-        return dataclasses.replace(shown, change=_change(version, event, city, lang))
+        shown = shown_of.get(event.event_id)
+        if shown is None:
+            other_id = other_city_of_event.get(event.event_id)
+            other = cities.get(other_id) if other_id else None
+            shown = _event_shown(conference, event, city, lang, other)
+            shown["change"] = _change(version, event, city, lang)
+            shown_of[event.event_id] = shown
+        hosts = index.hosts.get(event.event_id, frozenset())
+        return EventView(**shown, attendees=_attendee_names(conference, hosts, attendee_ids, lang))
 
     # Day by day: every event one of the city's people attends, grouped by local day.
     attendees_here: dict[str, list[str]] = {}
-    for participant_id in sorted(people_here):
+    for participant_id in sorted(p.id for p in here):
         for event_id in index.events_of.get(participant_id, ()):
             attendees_here.setdefault(event_id, []).append(participant_id)
     days: dict[date, list[EventView]] = {}
-    ordered_events = sorted(schedule.events, key=lambda e: (e.start, e.event_id))
-    for event in ordered_events:
+    for event in index.ordered:
         if event.event_id in attendees_here:
             day = event.start.astimezone(city.zone).date()
             days.setdefault(day, []).append(view(event, attendees_here[event.event_id]))
@@ -533,11 +545,10 @@ def city_page(
     )
 
     people = []
-    for person in sorted(
-        (p for p in conference.participants if p.city_id == city.id), key=lambda p: (p.name, p.id)
-    ):
+    for person in sorted(here, key=lambda p: (p.name, p.id)):
         own = index.events_of.get(person.id, frozenset())
-        events = tuple(view(e, [person.id]) for e in ordered_events if e.event_id in own)
+        mine = sorted((e for e in own if e in index.position), key=index.position.__getitem__)
+        events = tuple(view(index.ordered[index.position[e]], [person.id]) for e in mine)
         people.append(
             PersonView(
                 name=person.name,
@@ -587,6 +598,8 @@ class _ScheduleIndex:
     events_of: Mapping[str, frozenset[str]]  # participant -> event ids
     attendees_of: Mapping[str, tuple[str, ...]]  # event -> participant ids, as listed
     hosts: Mapping[str, frozenset[str]]  # event -> its hosts
+    ordered: tuple[ScheduledEvent, ...]  # the events by start (then id): as pages list them
+    position: Mapping[str, int]  # event id -> its place in ``ordered``
 
 
 _last_index: list[tuple[Schedule, _ScheduleIndex]] = []  # the schedule being written
@@ -604,10 +617,13 @@ def _index_of(schedule: Schedule) -> _ScheduleIndex:
         attendees_of.setdefault(a.event_id, []).append(a.participant_id)
         if a.role == "host":
             hosts.setdefault(a.event_id, set()).add(a.participant_id)
+    ordered = tuple(sorted(schedule.events, key=lambda e: (e.start, e.event_id)))
     index = _ScheduleIndex(
         events_of={p: frozenset(e) for p, e in events_of.items()},
         attendees_of={e: tuple(p) for e, p in attendees_of.items()},
         hosts={e: frozenset(h) for e, h in hosts.items()},
+        ordered=ordered,
+        position={e.event_id: i for i, e in enumerate(ordered)},
     )
     _last_index[:] = [(schedule, index)]
     return index
@@ -709,7 +725,7 @@ def _unscheduled_for(
     meeting_ids = {
         m.meeting_id for m in matchmaking.matches if city.id in (m.city_a, m.city_b)
     }  # the city's meetings, planned or impossible (matchmaking names them all)
-    here = [p for p in conference.participants if p.city_id == city.id]
+    here = conference.participants_by_city.get(city.id, ())
     found: list[UnscheduledView] = []
     for item in schedule.unscheduled:
         if item.item_id in meeting_ids:

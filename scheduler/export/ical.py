@@ -210,8 +210,10 @@ class _Writer:
             self.by_event[attendance.event_id].append(attendance)
             self.attendance[attendance.event_id, attendance.participant_id] = attendance
             agenda_ids.setdefault(attendance.participant_id, set()).add(attendance.event_id)
+        place = {e.event_id: i for i, e in enumerate(self.events)}
         self.agenda: dict[str, list[ScheduledEvent]] = {
-            pid: [e for e in self.events if e.event_id in ids] for pid, ids in agenda_ids.items()
+            pid: [self.events[i] for i in sorted(place[e] for e in ids)]
+            for pid, ids in agenda_ids.items()
         }
         self.window = (conference.start, conference.end)
         self.widen_window(self.events)
