@@ -196,6 +196,13 @@ def _publish(
 
     def write(temp: Path) -> None:
         write_tables(conference, matchmaking, schedule, temp, version=version, messages=messages)
+        violations: list[str] = []
+
+        def check() -> None:  # what it reads is written by now: the agendas may not be
+            violations.extend(check_written(conference, matchmaking, temp))
+            if previous.folder is not None:
+                violations.extend(check_replan(conference, previous.folder, temp))
+
         write_presentations(
             conference,
             matchmaking,
@@ -207,11 +214,9 @@ def _publish(
             previous=reuse,
             progress=progress,
             version=agenda_version(previous, version, schedule, stamp, conference),
+            meanwhile=check,
         )
         write_state(temp, version, schedule, stamp)
-        violations = check_written(conference, matchmaking, temp)
-        if previous.folder is not None:
-            violations += check_replan(conference, previous.folder, temp)
         if violations:
             raise ScheduleRejected(violations)
 

@@ -59,6 +59,7 @@ def write_presentations(
     progress: Progress | None = None,
     workers: int | None = None,
     version: AgendaVersion | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """Write the calendars, invites and agendas of a schedule into ``folder``.
 
@@ -70,7 +71,9 @@ def write_presentations(
     what is being written and how far. With two or more ``workers`` (default: one per
     CPU) and enough cities, a second process writes the agendas (and starts PDF helpers
     of its own) while this one writes the calendars: each holds its own copy of the
-    conference and schedule, some 100-300 MB at 5,000 participants.
+    conference and schedule, some 100-300 MB at 5,000 participants. ``meanwhile`` is called once the
+    calendars and invites are written, while the agendas may still be (to check what is
+    written so far: the agendas take longest).
     """
     from scheduler.export.agendas import write_agendas
     from scheduler.export.ical import write_calendars
@@ -91,6 +94,8 @@ def write_presentations(
     cores = workers or os.cpu_count() or 1
     if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM:
         calendars(progress)
+        if meanwhile is not None:
+            meanwhile()
         write_agendas(
             conference,
             matchmaking,
@@ -124,6 +129,8 @@ def write_presentations(
         relay.start()
         try:
             calendars(told)
+            if meanwhile is not None:
+                meanwhile()
             code = child.wait()
             relay.join()
         finally:

@@ -323,12 +323,13 @@ def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Row]) -> None:
     """One CSV as docs/workflow.md gives it: UTF-8 (no BOM), comma, header row, ``\\n`` lines;
     text cells safe to open in a spreadsheet (`spreadsheet_safe`; `read_csv` reads them
     back)."""
-    text_columns = [c for c in columns if c not in NUMBER_COLUMNS]
+    cells = [(c, c not in NUMBER_COLUMNS) for c in columns]  # (column, is text)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns), lineterminator="\n")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({**row, **{c: spreadsheet_safe(row[c]) for c in text_columns}})
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(
+            [spreadsheet_safe(row[c]) if text else row[c] for c, text in cells] for row in rows
+        )
 
 
 def write_tables(
