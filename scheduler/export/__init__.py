@@ -71,12 +71,15 @@ def write_presentations(
     what is being written and how far. With two or more ``workers`` (default: one per
     CPU) and enough cities, a second process writes the agendas (and starts PDF helpers
     of its own) while this one writes the calendars: each holds its own copy of the
-    conference and schedule, some 100-300 MB at 5,000 participants. ``meanwhile`` is called once the
-    calendars and invites are written, while the agendas may still be (to check what is
-    written so far: the agendas take longest).
+    conference and schedule, some 100-300 MB at 5,000 participants (not when the
+    agendas are unchanged: then this process carries them over). ``meanwhile`` is called
+    once the calendars and invites are written, while the agendas may still be (to check
+    what is written so far: the agendas take longest).
     """
-    from scheduler.export.agendas import write_agendas
+    from scheduler.export.agendas import agendas_key, write_agendas
     from scheduler.export.ical import write_calendars
+
+    drawn = drawn_from(conference, matchmaking, schedule)
 
     def calendars(told: Progress | None) -> None:
         write_calendars(
@@ -89,10 +92,14 @@ def write_presentations(
             cancellations=cancellations,
             previous=previous,
             progress=told,
+            drawn=drawn,
         )
 
     cores = workers or os.cpu_count() or 1
-    if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM:
+    unchanged = previous is not None and (
+        _read(Path(previous))[1].get(AGENDAS) == agendas_key(drawn, pdf=True, version=version)
+    )
+    if cores < 2 or len(conference.cities) < AGENDAS_APART_FROM or unchanged:
         calendars(progress)
         if meanwhile is not None:
             meanwhile()
@@ -105,13 +112,14 @@ def write_presentations(
             progress=progress,
             workers=cores,
             version=version,
+            drawn=drawn,
         )
         return
     told = _serialised(progress)
     with tempfile.TemporaryDirectory(prefix="export-") as scratch:
         job = Path(scratch) / "agendas.pickle"
         with job.open("wb") as file:
-            work = (conference, matchmaking, schedule, str(folder), previous, cores, version)
+            work = (conference, matchmaking, schedule, str(folder), previous, cores, version, drawn)
             pickle.dump(work, file, protocol=pickle.HIGHEST_PROTOCOL)
         log = Path(scratch) / "agendas.log"
         with log.open("w", encoding="utf-8") as stderr:
@@ -151,11 +159,11 @@ import pickle, sys
 from pathlib import Path
 from scheduler.export.agendas import write_agendas
 with open(sys.argv[1], "rb") as file:
-    conference, matchmaking, schedule, folder, previous, workers, version = pickle.load(file)
+    conference, matchmaking, schedule, folder, previous, workers, version, drawn = pickle.load(file)
 def progress(what, done, total):
     print(f"{what}\\t{done}\\t{total}", flush=True)
 write_agendas(conference, matchmaking, schedule, Path(folder), previous=previous,
-              progress=progress, workers=workers, version=version)
+              progress=progress, workers=workers, version=version, drawn=drawn)
 """
 
 
@@ -215,7 +223,7 @@ class OutputFiles:
         self.folder = Path(folder)
         self.prefixes = tuple(prefixes)
         self.previous = Path(previous) if previous is not None else None
-        self.name = ",".join(self.prefixes)  # of the set, in the manifest
+        self.name = ",".join(self.prefixes)  # of the set, in the manifest: CALENDARS, AGENDAS
         old = _read(self.previous) if self.previous is not None else ({}, {})
         self.old, self.old_sets = old
         self.untouched_since = _published_at(self.previous) if self.previous else None
@@ -389,6 +397,18 @@ def code_version(source: str, *packages: str) -> str:
     return key_of(*parts)
 
 
+# The sets of files each writer keeps in the manifest (named by their folders).
+CALENDARS = "calendars/,invites/"
+AGENDAS = "agendas/"
+
+
+def drawn_from(conference: Conference, matchmaking: Matchmaking, schedule: Schedule) -> str:
+    """The key of everything the calendars and agendas are drawn from (computed once for
+    both: at 5,000 participants it takes about a second)."""
+    shown = (schedule.events, schedule.attendance, schedule.unscheduled)  # not solve times
+    return fingerprint(conference, matchmaking, shown)
+
+
 def fingerprint(*values: object) -> str:
     """A key of data (the model's frozen dataclasses, mappings, sets, times): the same for
     equal data in every process (sets are sorted: their order depends on the process).
@@ -418,13 +438,14 @@ def _feed(parts: list[str], value: object) -> None:
         parts.append("}")
     elif dataclasses.is_dataclass(value) and not isinstance(value, type):
         parts.append(type(value).__name__)
-        _feed(parts, [getattr(value, name) for name in _field_names(type(value))])
+        _feed(parts, [getattr(value, name) for name in field_names(type(value))])
     else:  # datetimes, dates, zones: their repr says all (ZoneInfo's names the key)
         parts.append(f"{type(value).__name__}:{value!r};")
 
 
 @functools.cache
-def _field_names(kind: type) -> tuple[str, ...]:
+def field_names(kind: type) -> tuple[str, ...]:
+    """The field names of a dataclass, looked up once per class (data of thousands)."""
     return tuple(f.name for f in dataclasses.fields(kind))
 
 

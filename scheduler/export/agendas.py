@@ -26,7 +26,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from functools import cache, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,8 @@ from scheduler.export import (
     Ticker,
     child_environment,
     code_version,
+    drawn_from,
+    field_names,
     fingerprint,
     key_of,
     plain_text,
@@ -202,6 +204,7 @@ def write_agendas(
     previous: Path | None = None,
     progress: Progress | None = None,
     version: AgendaVersion | None = None,
+    drawn: str | None = None,
 ) -> None:
     """Write ``agendas/<city_id>.html`` and ``.pdf`` for every city and ``agendas/index.html``.
     With ``version`` each page says which version it is and marks what changed since the
@@ -213,15 +216,14 @@ def write_agendas(
     (default: one per CPU) when there are many; ``pdf=False`` writes the HTML pages only
     (a quick preview). A page whose content is unchanged against the outputs in
     ``previous`` is carried over from there, not rendered again (see OutputFiles).
+    ``drawn`` is `scheduler.export.drawn_from` of the three, when already known.
     """
     out = Path(folder) / "agendas"
     out.mkdir(parents=True, exist_ok=True)
     files = OutputFiles(folder, previous, prefixes=("agendas/",))
     layout = templates_version()
-    code = code_version(__file__, "babel", "jinja2"), WORDS
-    # What the pages show of the schedule (not how long its solve took).
-    shown = (schedule.events, schedule.attendance, schedule.unscheduled, version)
-    if files.carry_all(fingerprint(layout, code, pdf, conference, matchmaking, shown)):
+    drawn = drawn or drawn_from(conference, matchmaking, schedule)
+    if files.carry_all(agendas_key(drawn, pdf=pdf, version=version)):
         Ticker(progress, "agendas (unchanged)", 1).tick()
         files.save()
         return
@@ -253,6 +255,13 @@ def write_agendas(
         if f"agendas/{old.name}" not in files.entries:
             old.unlink()  # a city that is gone keeps no stale page
     files.save()
+
+
+def agendas_key(drawn: str, *, pdf: bool, version: AgendaVersion | None) -> str:
+    """The key of the whole set of agendas: what they are drawn from (`drawn_from`), the
+    version they show, whether there are PDFs, and the templates and code that make them."""
+    code = code_version(__file__, "babel", "jinja2"), WORDS
+    return fingerprint(templates_version(), code, pdf, drawn, version)
 
 
 def templates_version() -> str:
@@ -297,20 +306,11 @@ def _data(value: Any, plain: bool) -> Any:
         return plain_text(value) if plain else value
     if isinstance(value, (list, tuple)):
         return [_data(item, plain) for item in value]
-    names = _field_names(type(value))
-    if names is not None:
-        return {name: _data(getattr(value, name), plain) for name in names}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _data(getattr(value, name), plain) for name in field_names(type(value))}
     if isinstance(value, Mapping):
         return {key: _data(item, plain) for key, item in value.items()}
     return value
-
-
-@cache
-def _field_names(kind: type) -> tuple[str, ...] | None:
-    """The fields of a dataclass (looked up once per class: a page has thousands)."""
-    if not dataclasses.is_dataclass(kind):
-        return None
-    return tuple(f.name for f in dataclasses.fields(kind))
 
 
 def render_pdfs(

@@ -52,6 +52,7 @@ from scheduler.export import (
     Progress,
     Ticker,
     code_version,
+    drawn_from,
     fingerprint,
     key_of,
     plain_text,
@@ -99,6 +100,7 @@ def write_calendars(
     cancellations: Iterable[Cancellation] = (),
     previous: Path | None = None,
     progress: Progress | None = None,
+    drawn: str | None = None,
 ) -> None:
     """Write ``calendars/`` and ``invites/`` into ``folder`` from the schedule.
 
@@ -109,17 +111,17 @@ def write_calendars(
     METHOD:CANCEL. A file whose content, DTSTAMP aside, equals that of the outputs in
     ``previous`` is carried over from there (with its DTSTAMP) instead of being written.
     Calendar files in ``folder`` that this schedule does not have are removed, so a
-    participant who lost all events keeps no stale feed.
+    participant who lost all events keeps no stale feed. ``drawn`` is
+    `scheduler.export.drawn_from` of the three, when already known.
     """
     writer = _Writer(conference, matchmaking, schedule, _as_utc(stamp), sequences or {})
     cancellations = tuple(cancellations)
     folder = Path(folder)
     had_files = (folder / "calendars").is_dir() or (folder / "invites").is_dir()
     files = OutputFiles(folder, previous, prefixes=("calendars/", "invites/"))
-    shown = (schedule.events, schedule.attendance)  # not, e.g., how long the solve took
-    made_from = (conference, matchmaking, shown, sequences or {}, cancellations)
+    drawn = drawn or drawn_from(conference, matchmaking, schedule)
     code = code_version(__file__, "icalendar", "babel"), WORDS
-    if files.carry_all(fingerprint(code, made_from)):
+    if files.carry_all(fingerprint(code, drawn, sequences or {}, cancellations)):
         Ticker(progress, "calendars and invites (unchanged)", 1).tick()
         if had_files:
             _remove_stale(folder, files.entries)
