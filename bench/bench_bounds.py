@@ -5,7 +5,7 @@
 For each shape x size x seed: the transportation bound (min-cost flow), the capacity LP
 (GLOP) and the Lagrangian (subgradient steps for the given seconds from the
 transportation dual, towards 90 % of the transportation bound: no schedule is computed
-here), each with its time. Every meeting that can be placed is taken as held. Every
+here; --step scales the first steps), each with its time. Every meeting that can be placed is taken as held. Every
 figure is a bound valid for every schedule holding those meetings (docs/solver.md).
 """
 
@@ -40,6 +40,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="S")
     parser.add_argument("--seeds", default="1")
     parser.add_argument("--lagrange-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--step", type=float, default=1.0, help="the Lagrangian's first share of Polyak's step"
+    )
     args = parser.parse_args()
     print(
         "| shape | size | seed | transportation | s | capacity LP | s "
@@ -75,7 +78,9 @@ def main() -> None:
                 figures += [f"{capacity}", f"{time.monotonic() - started:.1f}"]
                 started = time.monotonic()
                 lagrangian = LagrangianBound(conference, grid, chosen, held, wants)
-                result = lagrangian.run(target=0.9 * transport, seconds=args.lagrange_seconds)
+                result = lagrangian.run(
+                    target=0.9 * transport, seconds=args.lagrange_seconds, step=args.step
+                )
                 figures += [
                     f"{result.bound} ({result.iterations})",
                     f"{time.monotonic() - started:.1f}",

@@ -25,7 +25,7 @@ from scheduler.solve.availability import TimeGrid
 from scheduler.solve.bound import attendance_bound, capacity_bound
 from scheduler.solve.events import plan_events, wanted
 from scheduler.solve.lagrange import LagrangianBound
-from tests.builders import calendar, conference, participant, session
+from tests.builders import calendar, conference, participant, session, unavailable
 
 NO_MEETINGS = Matchmaking(meetings=(), matches=(), impossible=())
 DAY = date(2020, 6, 3)
@@ -162,6 +162,40 @@ def test_two_pinned_sessions_that_clash_are_seen_by_the_lagrangian() -> None:
     assert check(conf, NO_MEETINGS, schedule) == []
     assert schedule.bound == best
     assert schedule.objective <= best
+
+
+def test_two_sessions_one_room_apart_and_both_wanted_early_are_seen_by_the_lagrangian() -> None:
+    """One room, so two sessions cannot run at once; q wants one, r the other, both are
+    free at 9:00 only; p wants both and is free all day. Whichever session goes at 9:00,
+    q or r misses theirs (best 3); the transportation bound and the capacity LP count
+    both (4: neither sees where a session is placed). The Lagrangian sees it: a session
+    spread over starts serves q and r only in the share that is at 9:00, and the one room
+    at 9:00 holds one session's worth of the two."""
+    away = [
+        unavailable(pid, datetime(2020, 6, 3, 8, tzinfo=UTC), datetime(2020, 6, 3, 17, tzinfo=UTC))
+        for pid in ("q", "r")
+    ]
+    conf = _tiny(
+        resources=Resources(rooms=1, interpreters=1),
+        participants=[
+            participant("p", interests={"digital": 1, "urban": 1}),
+            participant("q", interests={"digital": 1}),
+            participant("r", interests={"urban": 1}),
+        ],
+        sessions=[
+            session("a", not_before=DAY, not_after=DAY),
+            session("b", theme="urban", not_before=DAY, not_after=DAY),
+        ],
+        unavailability=away,
+    )
+    best = _best_schedule_weight(conf, STARTS)
+    bounds = _bounds(conf, NO_MEETINGS, best)
+    assert best == 3
+    assert bounds == {"transport": 4, "capacity": 4, "lagrange": 3}
+    options = SolveOptions(time_limit=5.0, workers=1, deterministic=True)
+    schedule = solve(conf, NO_MEETINGS, options)
+    assert check(conf, NO_MEETINGS, schedule) == []
+    assert schedule.bound == schedule.objective == best
 
 
 @pytest.mark.parametrize("seats", [None, 1])

@@ -480,14 +480,16 @@ class LagrangianBound:
         seconds: float | None = None,
         iterations: int | None = None,
         notify: Callable[[int], None] | None = None,
+        step: float = 1.0,
     ) -> LagrangeResult:
         """Subgradient steps until the time or iteration budget is used; every value is a
-        valid bound and the best (as an integer: the objective is whole) is kept."""
+        valid bound and the best (as an integer: the objective is whole) is kept. ``step``:
+        the first steps' share of Polyak's length (halved after five without progress)."""
         started = clock.monotonic()
         best_value = math.inf
         best_preference: dict[str, np.ndarray] = {}
         result = LagrangeResult(bound=0, iterations=0)
-        theta = 1.0
+        theta = step
         stale = 0
         while True:
             value, subgradient, choices = self.evaluate()
