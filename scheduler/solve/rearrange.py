@@ -120,7 +120,7 @@ class Rearranger:
     ) -> bool:
         """Free these events within their organiser days (``anywhere``: at any of their
         starts, every session in play: with every movable event freed this is the whole
-        problem, capacities as the local search weighs them; bench/bench_exact.py).
+        problem, seats weighed by seats ÷ wanting; bench/bench_exact.py).
         Choose the neighbourhood, post the rules, read the new starts back; keep them
         when the local search's measure rises."""
         posted = RearrangeModel(self, self.neighbourhood(free, anywhere))
@@ -167,7 +167,9 @@ class Rearranger:
         status = solver.solve(posted.model)
         self.work += solver.response_proto.deterministic_time
         self.last = solver
-        self.proven = posted.hood.whole and status == cp_model.OPTIMAL
+        # the whole problem solved: optimal for the measure unless seats bind (the model
+        # weighs them by seats ÷ wanting, the measure counts them)
+        self.proven = posted.hood.whole and status == cp_model.OPTIMAL and not self.search.scarce
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         if solver.objective_value <= posted.before_value + 0.5:
@@ -180,7 +182,7 @@ class Rearranger:
         search, placer = self.search, self.placer
         old = {eid: placer.placed[eid] for eid in new}
         before = search.total()
-        saved = dict(search.value)
+        saved = search.snapshot()
         for eid in sorted(new):
             placer.take(eid)
         put: list[str] = []
@@ -196,15 +198,14 @@ class Rearranger:
             keys: set[tuple[str, int]] = set()
             for eid, cell in new.items():
                 keys.update(search.days_touched(eid, search.touched(eid), [old[eid], cell]))
-            search.set_values({key: search.day_value(*key) for key in sorted(keys)})
+            search.refresh(keys, sorted(new))
             if search.total() > before + 1e-9:
                 return True
         for eid in put:
             placer.take(eid)
         for eid in sorted(old):
             placer.put(eid, old[eid])
-        search.value = saved
-        search.recount()
+        search.reset(saved)
         return False
 
 
@@ -388,7 +389,7 @@ class RearrangeModel:
         """A literal "attends" for each session in play the person wants, allowed only at
         the starts they are free at (and clear of what they keep)."""
         search, model = self.search, self.model
-        wants = search.wants_of.get(pid, {})
+        wants = search.estimate_of.get(pid, {})
         options: list[tuple[str, cp_model.IntVar]] = []
         for sid in sorted(s for s in wants if s in self.hood.in_play):
             w = round(WEIGHT_SCALE * wants[sid])

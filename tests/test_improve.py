@@ -1,0 +1,109 @@
+"""The local search's measure where seats bind (scheduler/solve/improve.py): it counts the
+attended weight phase 2 gets, seats given to those who would lose most without them."""
+
+from __future__ import annotations
+
+from datetime import date, time
+
+from scheduler.model import Conference, Resources
+from scheduler.solve.attendance import assign, improve_with_cp_sat, person_days, plan_weight
+from scheduler.solve.availability import TimeGrid
+from scheduler.solve.events import plan_events, wanted
+from scheduler.solve.improve import LocalSearch
+from scheduler.solve.placement import PlacementModel
+from tests.builders import calendar, conference, participant, session, unavailable
+from tests.test_solve import NO_MEETINGS, at, attendees, solved
+
+DAY = date(2020, 6, 3)
+
+
+def two_sessions() -> Conference:
+    """``small`` has two seats and four who want it; two of them would otherwise go to
+    ``other``, the other two have nothing else."""
+    keen = {"digital": 3, "urban": 2}
+    return conference(
+        calendar=calendar(day_start=time(9), day_end=time(11), buffer_minutes=0),
+        resources=Resources(rooms=2, interpreters=1),
+        participants=[
+            participant("both1", interests=keen),
+            participant("both2", interests=keen),
+            participant("only1", interests={"digital": 3}),
+            participant("only2", interests={"digital": 3}),
+        ],
+        sessions=[
+            session("small", capacity=2, not_before=DAY, not_after=DAY),
+            session("other", theme="urban", not_before=DAY, not_after=DAY),
+        ],
+    )
+
+
+def search_at(conf: Conference, starts: dict[str, int]) -> tuple[LocalSearch, TimeGrid]:
+    grid = TimeGrid(conf)
+    events = plan_events(conf, NO_MEETINGS, grid)
+    wants = wanted(conf)
+    model = PlacementModel(
+        conf, grid, events, wants, step_minutes=15, conflict_pairs_per_session=40
+    )
+    placer = model.placer(wants, 15)
+    for eid, cell in starts.items():
+        placer.put(eid, cell)
+    return LocalSearch(conf, placer, wants, 0), grid
+
+
+def phase_two_weight(conf: Conference, grid: TimeGrid, starts: dict[str, int]) -> int:
+    """The attended weight phase 2 gets (seat repair, then CP-SAT with the exact seats)."""
+    events = {e.id: e for e in plan_events(conf, NO_MEETINGS, grid)}
+    days, host_weight = person_days(conf, grid, events, starts, wanted(conf))
+    wanted_by_city = {"osn": 1, "can": 1}
+    plan = assign(conf, events, days, wanted_by_city, {})
+    exact = improve_with_cp_sat(conf, events, days, plan, {}, wanted_by_city, 5, 1, 0, True, None)
+    assert plan_weight(days, exact) >= plan_weight(days, plan)
+    return host_weight + plan_weight(days, exact)
+
+
+def test_the_measure_is_the_attended_weight_where_seats_bind() -> None:
+    """Both sessions at 09:00: small's two seats go to the two with nothing else, the two
+    who also want ``other`` go there: 3 + 3 + 2 + 2. The old measure (small's weight
+    scaled by seats ÷ wanting) made it 2 + 2 + 1.5 + 1.5."""
+    conf = two_sessions()
+    grid = TimeGrid(conf)
+    nine = round(grid.cell_at(at(3, 7)))
+    search, grid = search_at(conf, {"small": nine, "other": nine})
+    assert search.total() == 10
+    assert phase_two_weight(conf, grid, {"small": nine, "other": nine}) == 10
+    # one after the other, everybody who wants both could take both: still two seats
+    ten = nine + grid.cells_for(60)
+    search, grid = search_at(conf, {"small": nine, "other": ten})
+    assert search.total() == phase_two_weight(conf, grid, {"small": nine, "other": ten}) == 10
+    schedule = solved(conf)
+    assert schedule.objective == 10
+
+
+def test_a_session_with_few_seats_goes_where_they_serve_those_with_nothing_else() -> None:
+    """One event a day. ``other`` is fixed at 10:00 and wanted by four who also want
+    ``small`` (one seat); ``alone`` wants only ``small`` and is free only 09:00-10:00.
+    At 10:00 small's seat would cost its taker ``other``; at 09:00 it goes to ``alone``."""
+    keen = {"digital": 3, "urban": 1}
+    conf = conference(
+        calendar=calendar(
+            day_start=time(9), day_end=time(11), buffer_minutes=0, max_events_per_day=1
+        ),
+        resources=Resources(rooms=2, interpreters=1),
+        participants=[participant(f"q{i}", interests=keen) for i in range(4)]
+        + [participant("alone", interests={"digital": 3})],
+        sessions=[
+            session("small", capacity=1, not_before=DAY, not_after=DAY),
+            session("other", theme="urban", fixed_start=at(3, 8)),
+        ],
+        unavailability=(unavailable("alone", at(3, 8), at(3, 9)),),
+    )
+    grid = TimeGrid(conf)
+    nine, ten = round(grid.cell_at(at(3, 7))), round(grid.cell_at(at(3, 8)))
+    search, _ = search_at(conf, {"small": ten, "other": ten})
+    assert search.total() == phase_two_weight(conf, grid, {"small": ten, "other": ten}) == 6
+    assert search.try_move("small", search.candidates("small"))
+    assert search.placer.placed["small"] == nine
+    assert search.total() == phase_two_weight(conf, grid, {"small": nine, "other": ten}) == 7
+    schedule = solved(conf)
+    assert schedule.objective == 7
+    assert attendees(schedule, "small") == {"alone"}
