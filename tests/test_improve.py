@@ -37,6 +37,25 @@ def two_sessions() -> Conference:
     )
 
 
+def one_seat_conference() -> Conference:
+    """One event a day. ``other`` is fixed at 10:00 and wanted by four who also want
+    ``small`` (one seat); ``alone`` wants only ``small`` and is free only 09:00-10:00."""
+    keen = {"digital": 3, "urban": 1}
+    return conference(
+        calendar=calendar(
+            day_start=time(9), day_end=time(11), buffer_minutes=0, max_events_per_day=1
+        ),
+        resources=Resources(rooms=2, interpreters=1),
+        participants=[participant(f"q{i}", interests=keen) for i in range(4)]
+        + [participant("alone", interests={"digital": 3})],
+        sessions=[
+            session("small", capacity=1, not_before=DAY, not_after=DAY),
+            session("other", theme="urban", fixed_start=at(3, 8)),
+        ],
+        unavailability=(unavailable("alone", at(3, 8), at(3, 9)),),
+    )
+
+
 def search_at(conf: Conference, starts: dict[str, int]) -> tuple[LocalSearch, TimeGrid]:
     grid = TimeGrid(conf)
     events = plan_events(conf, NO_MEETINGS, grid)
@@ -80,23 +99,9 @@ def test_the_measure_is_the_attended_weight_where_seats_bind() -> None:
 
 
 def test_a_session_with_few_seats_goes_where_they_serve_those_with_nothing_else() -> None:
-    """One event a day. ``other`` is fixed at 10:00 and wanted by four who also want
-    ``small`` (one seat); ``alone`` wants only ``small`` and is free only 09:00-10:00.
-    At 10:00 small's seat would cost its taker ``other``; at 09:00 it goes to ``alone``."""
-    keen = {"digital": 3, "urban": 1}
-    conf = conference(
-        calendar=calendar(
-            day_start=time(9), day_end=time(11), buffer_minutes=0, max_events_per_day=1
-        ),
-        resources=Resources(rooms=2, interpreters=1),
-        participants=[participant(f"q{i}", interests=keen) for i in range(4)]
-        + [participant("alone", interests={"digital": 3})],
-        sessions=[
-            session("small", capacity=1, not_before=DAY, not_after=DAY),
-            session("other", theme="urban", fixed_start=at(3, 8)),
-        ],
-        unavailability=(unavailable("alone", at(3, 8), at(3, 9)),),
-    )
+    """At 10:00 small's one seat would cost its taker ``other``; at 09:00 it goes to
+    ``alone``, who has nothing else (one_seat_conference)."""
+    conf = one_seat_conference()
     grid = TimeGrid(conf)
     nine, ten = round(grid.cell_at(at(3, 7))), round(grid.cell_at(at(3, 8)))
     search, _ = search_at(conf, {"small": ten, "other": ten})
@@ -107,3 +112,21 @@ def test_a_session_with_few_seats_goes_where_they_serve_those_with_nothing_else(
     schedule = solved(conf)
     assert schedule.objective == 7
     assert attendees(schedule, "small") == {"alone"}
+
+
+def test_a_rearrangement_keeps_the_seats_as_the_measure_does() -> None:
+    """The whole problem freed at once (rearrange.py): CP-SAT gives the one seat to the
+    one with nothing else, as the single move does, and proves that nothing better
+    exists for the measure."""
+    from scheduler.solve.rearrange import Rearranger
+
+    conf = one_seat_conference()
+    grid = TimeGrid(conf)
+    nine, ten = round(grid.cell_at(at(3, 7))), round(grid.cell_at(at(3, 8)))
+    search, _ = search_at(conf, {"small": ten, "other": ten})
+    rearranger = Rearranger(search, 0)
+    assert rearranger.rearrange(["small"], 5, 1, 0, True, anywhere=True)
+    assert rearranger.proven
+    assert search.placer.placed["small"] == nine
+    assert search.holders["small"] == {"alone"}
+    assert search.total() == phase_two_weight(conf, grid, {"small": nine, "other": ten}) == 7

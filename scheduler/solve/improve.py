@@ -60,9 +60,6 @@ class LocalSearch:
         self.random = random.Random(seed)
         self.wanting: dict[str, list[tuple[str, float]]] = {}
         self.wants_of: dict[str, dict[str, float]] = defaultdict(dict)
-        # the rearrangement model's weights (it does not count seats): scaled down by
-        # seats ÷ wanting where seats are few
-        self.estimate_of: dict[str, dict[str, float]] = defaultdict(dict)
         self.scarce: dict[str, int] = {}  # sessions with fewer seats than takers: seats
         for sid, rows in wanted.items():
             event = self.events.get(sid)
@@ -72,10 +69,8 @@ class LocalSearch:
             seats = event.seats
             if seats is not None and len(self.wanting[sid]) > seats:
                 self.scarce[sid] = seats
-            scale = self.scarce[sid] / len(self.wanting[sid]) if sid in self.scarce else 1.0
             for pid, w in self.wanting[sid]:
                 self.wants_of[pid][sid] = w
-                self.estimate_of[pid][sid] = w * scale
         self.events_of: dict[str, list[str]] = defaultdict(list)
         for eid in sorted(self.events):
             for pid in self.events[eid].people:
