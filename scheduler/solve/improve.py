@@ -8,7 +8,9 @@ the sum of the days is the weight of an attendance plan that keeps every seat li
 Where a scarce session is placed (and each time the search tries it), its seats go to
 those who can attend it and gain most by it, given their other seats (phase 2's repair
 rule: the others would lose least); when someone's day changes otherwise, they keep the
-seats their new best plan still uses and give up the others. Moving a session changes
+seats their new best plan still uses and give up the others, which are offered anew at
+once (a move that frees a seat is credited with what it brought the first one left
+without at that session's last offer). Moving a session changes
 only the days of the people who want it and of its hosts; moving a meeting only its
 delegates' days. A move is taken when it raises the sum; the hard rules are those of the
 greedy placement (rooms, interpreters, hosts'/delegates' buffers and per-day counts), in
@@ -80,6 +82,10 @@ class LocalSearch:
         self.value: dict[Key, float] = {}
         self.seated: dict[Key, frozenset[str]] = {}  # per day, the scarce sessions it seats
         self.holders: dict[str, set[str]] = defaultdict(set)  # per scarce session
+        # per scarce session, what a seat given up would bring the first one left without
+        # (at its last seat offer): a move that frees a seat is credited with it
+        self.waiting: dict[str, float] = {}
+        self.offered: dict[int, float] = {}  # the same for the moved session, per start tried
         # fairness as a tie-break: per city, the (scaled) wanted weight and the current sum
         self.city = {pid: p.city_id for pid, p in self.people.items()}
         self.city_wanted: dict[str, float] = defaultdict(float)
@@ -188,6 +194,7 @@ class LocalSearch:
         event = self.events[eid]
         was = self.placer.placed[eid]
         pids = self.touched(eid)
+        self.offered = {}
         self.placer.take(eid)
         cands = np.array([c for c in candidates if c != was], dtype=np.int64)
         if len(cands):
@@ -204,6 +211,7 @@ class LocalSearch:
             after = self.days_after_move(eid, cell, pids, old_day, without)
             self.placer.take(eid)
             gain = sum(value - self.value.get(key, 0.0) for key, (value, _) in after.items())
+            gain += sum(self.waiting.get(sid, 0.0) for sid in self.given_up(after, eid))
             if gain > best_gain:
                 best_gain, best_cell, best_values = gain, cell, after
             elif best_cell is None and abs(gain) <= 1e-9 and cell != was:
@@ -219,8 +227,22 @@ class LocalSearch:
             return False
         self.placer.put(eid, best_cell)
         assert best_values is not None
+        freed = self.given_up(best_values, eid)
         self.set_values(best_values)
+        if eid in self.scarce:
+            self.waiting[eid] = self.offered.get(best_cell, 0.0)
+        self.reseat(sorted(freed))
         return True
+
+    def given_up(self, changes: dict[Key, Day], moved: str | None = None) -> list[str]:
+        """The scarce sessions (but ``moved``) a seat of which these days give up, once per
+        seat."""
+        return [
+            sid
+            for key, (_, seats) in changes.items()
+            for sid in self.seated.get(key, frozenset()) - seats
+            if sid != moved
+        ]
 
     def days_after_move(
         self, eid: str, cell: int, pids: list[str], old_day: dict[str, int], without: dict[str, Day]
@@ -244,7 +266,8 @@ class LocalSearch:
             for pid in takers:
                 after[(pid, self.day_of(pid, cell))] = self.day_state(pid, self.day_of(pid, cell))
             return after
-        after.update(self.seat_offers(eid, cell, takers, old_day, without))
+        offers, self.offered[cell] = self.seat_offers(eid, cell, takers, old_day, without)
+        after.update(offers)
         return after
 
     def seat_offers(
@@ -254,9 +277,10 @@ class LocalSearch:
         takers: list[str],
         old_day: dict[str, int] | None = None,
         without: dict[str, Day] | None = None,
-    ) -> dict[Key, Day]:
+    ) -> tuple[dict[Key, Day], float]:
         """The seats of a scarce session at ``cell`` go to those of ``takers`` who gain
-        most by one (ties: by id), the others' days without it."""
+        most by one (ties: by id), the others' days without it; and what a seat would
+        bring the first one left without."""
         ranked = []
         for pid in takers:
             day = self.day_of(pid, cell)
@@ -271,7 +295,8 @@ class LocalSearch:
         days: dict[Key, Day] = {}
         for rank, (loss, _pid, key, take, lose) in enumerate(ranked):
             days[key] = take if rank < seats and loss < -1e-9 else lose
-        return days
+        waiting = -ranked[seats][0] if len(ranked) > seats and ranked[seats][0] < 0 else 0.0
+        return days, waiting
 
     def reseat(self, sids: list[str]) -> None:
         """Give the seats of these scarce sessions anew where they are, where that raises
@@ -286,9 +311,10 @@ class LocalSearch:
                 for pid, _ in self.wanting[sid]
                 if self.allowed(pid, event.length)[cell] or pid in self.holders[sid]
             ]
-            days = self.seat_offers(sid, cell, takers)
+            days, waiting = self.seat_offers(sid, cell, takers)
             if sum(v - self.value.get(k, 0.0) for k, (v, _) in days.items()) > 1e-9:
                 self.set_values(days)
+                self.waiting[sid] = waiting
 
     def candidates(self, eid: str) -> list[int]:
         event = self.events[eid]
@@ -335,8 +361,10 @@ class LocalSearch:
     def refresh(self, keys: set[Key], moved: list[str]) -> None:
         """Recompute these days as placed now, then give the seats of the scarce sessions
         among ``moved`` anew."""
-        self.set_values({key: self.day_state(*key) for key in sorted(keys)})
-        self.reseat(sorted(moved))
+        days = {key: self.day_state(*key) for key in sorted(keys)}
+        freed = self.given_up(days)
+        self.set_values(days)
+        self.reseat(sorted(set(moved) | set(freed)))
 
     def snapshot(self) -> Saved:
         """The days as they are (for ``reset``)."""
