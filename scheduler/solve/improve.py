@@ -10,12 +10,12 @@ those who can attend it and gain most by it, given their other seats (phase 2's 
 rule: the others would lose least); when someone's day changes otherwise, they keep the
 seats their new best plan still uses and give up the others, which are offered anew at
 once (a move that frees a seat is credited with what it brought the first one left
-without at that session's last offer). Moving a session changes
-only the days of the people who want it and of its hosts; moving a meeting only its
-delegates' days. A move is taken when it raises the sum; the hard rules are those of the
-greedy placement (rooms, interpreters, hosts'/delegates' buffers and per-day counts), in
-their array form from rules.py. Candidate starts: the best few by the greedy's estimate
-and a few drawn at random (seeded).
+without at that session's last offer). Moving a session changes only the days of the
+people who want it and of its hosts; moving a meeting only its delegates' days. A move is
+taken when it raises the sum; the hard rules are those of the greedy placement (rooms,
+interpreters, hosts'/delegates' buffers and per-day counts), in their array form from
+rules.py. Candidate starts: the best few by the greedy's estimate and a few drawn at
+random (seeded).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ class LocalSearch:
         # (at its last seat offer): a move that frees a seat is credited with it
         self.waiting: dict[str, float] = {}
         self.offered: dict[int, float] = {}  # the same for the moved session, per start tried
-        # fairness as a tie-break: per city, the (scaled) wanted weight and the current sum
+        # fairness as a tie-break: per city, the wanted weight and the current sum
         self.city = {pid: p.city_id for pid, p in self.people.items()}
         self.city_wanted: dict[str, float] = defaultdict(float)
         for takers in self.wanting.values():
