@@ -2,13 +2,20 @@
 raises the attended weight of the people it touches most.
 
 For every participant and local day the best plan is kept (the exact per-day dynamic
-programme of attendance.py, capacities ignored, weights of sessions with few seats scaled
-down by seats ÷ wanting). Moving a session changes only the days of the people who want it
-and of its hosts; moving a meeting only its delegates' days. A move is taken when it
-raises the sum; the hard rules are those of the greedy placement (rooms, interpreters,
-hosts'/delegates' buffers and per-day counts), in their array form from rules.py.
-Candidate starts: the best few by the greedy's estimate and a few drawn at random
-(seeded).
+programme of attendance.py, at the full weights). A session with fewer seats than people
+who want it ("scarce") has seat holders, at most its seats: only they may attend it, so
+the sum of the days is the weight of an attendance plan that keeps every seat limit.
+Where a scarce session is placed (and each time the search tries it), its seats go to
+those who can attend it and gain most by it, given their other seats (phase 2's repair
+rule: the others would lose least); when someone's day changes otherwise, they keep the
+seats their new best plan still uses and give up the others, which are offered anew at
+once (a move that frees a seat is credited with what it brought the first one left
+without at that session's last offer). Moving a session changes only the days of the
+people who want it and of its hosts; moving a meeting only its delegates' days. A move is
+taken when it raises the sum; the hard rules are those of the greedy placement (rooms,
+interpreters, hosts'/delegates' buffers and per-day counts), in their array form from
+rules.py. Candidate starts: the best few by the greedy's estimate and a few drawn at
+random (seeded).
 """
 
 from __future__ import annotations
@@ -31,6 +38,10 @@ AT_RANDOM = 8
 STALE_PASSES = 3
 REARRANGE_TRIES = 3  # neighbourhoods tried at a local optimum before a shake
 
+Key = tuple[str, int]  # (participant, local day)
+Day = tuple[float, frozenset[str]]  # a day's best weight, the scarce sessions it seats
+Saved = tuple[dict[Key, float], dict[Key, frozenset[str]]]
+
 
 class LocalSearch:
     def __init__(
@@ -51,13 +62,15 @@ class LocalSearch:
         self.random = random.Random(seed)
         self.wanting: dict[str, list[tuple[str, float]]] = {}
         self.wants_of: dict[str, dict[str, float]] = defaultdict(dict)
+        self.scarce: dict[str, int] = {}  # sessions with fewer seats than takers: seats
         for sid, rows in wanted.items():
             event = self.events.get(sid)
             if event is None or event.session is None:
                 continue
+            self.wanting[sid] = [(pid, w) for pid, w in rows if pid not in event.people]
             seats = event.seats
-            scale = 1.0 if seats is None or len(rows) <= seats else seats / len(rows)
-            self.wanting[sid] = [(pid, w * scale) for pid, w in rows if pid not in event.people]
+            if seats is not None and len(self.wanting[sid]) > seats:
+                self.scarce[sid] = seats
             for pid, w in self.wanting[sid]:
                 self.wants_of[pid][sid] = w
         self.events_of: dict[str, list[str]] = defaultdict(list)
@@ -66,8 +79,14 @@ class LocalSearch:
                 self.events_of[pid].append(eid)
         self.allowed_cache: dict[tuple[str, int], np.ndarray] = {}
         self._dates: dict[str, np.ndarray] = {}
-        self.value: dict[tuple[str, int], float] = {}
-        # fairness as a tie-break: per city, the (scaled) wanted weight and the current sum
+        self.value: dict[Key, float] = {}
+        self.seated: dict[Key, frozenset[str]] = {}  # per day, the scarce sessions it seats
+        self.holders: dict[str, set[str]] = defaultdict(set)  # per scarce session
+        # per scarce session, what a seat given up would bring the first one left without
+        # (at its last seat offer): a move that frees a seat is credited with it
+        self.waiting: dict[str, float] = {}
+        self.offered: dict[int, float] = {}  # the same for the moved session, per start tried
+        # fairness as a tie-break: per city, the wanted weight and the current sum
         self.city = {pid: p.city_id for pid, p in self.people.items()}
         self.city_wanted: dict[str, float] = defaultdict(float)
         for takers in self.wanting.values():
@@ -76,8 +95,9 @@ class LocalSearch:
         self.city_value: dict[str, float] = defaultdict(float)
         for pid in sorted({p for rows in self.wanting.values() for p, _ in rows}):
             for day in self.days_with_options(pid):
-                self.value[(pid, day)] = self.day_value(pid, day)
+                self.value[(pid, day)], self.seated[(pid, day)] = self.day_state(pid, day)
         self.recount()
+        self.reseat(sorted(self.scarce))
 
     # -- one person's day ---------------------------------------------------------------
     def day_of(self, pid: str, cell: int) -> int:
@@ -113,13 +133,20 @@ class LocalSearch:
             if sid in self.placer.placed
         }
 
-    def day_value(self, pid: str, day: int) -> float:
-        """The best attended weight of one person on one local day, as placed now."""
-        return self.day_plan(pid, day)[0]
+    def day_state(
+        self, pid: str, day: int, opened: str | None = None, shut: str | None = None
+    ) -> Day:
+        """One person's local day as placed now: its best weight and the scarce sessions
+        that plan seats them in (see ``day_plan``)."""
+        value, chosen = self.day_plan(pid, day, opened, shut)
+        return value, frozenset(sid for sid in chosen if sid in self.scarce)
 
-    def day_plan(self, pid: str, day: int) -> tuple[float, list[str]]:
+    def day_plan(
+        self, pid: str, day: int, opened: str | None = None, shut: str | None = None
+    ) -> tuple[float, list[str]]:
         """The best attended weight of one person on one local day, as placed now, and
-        the sessions that give it."""
+        the sessions that give it: scarce sessions only where they hold a seat, or
+        ``opened`` (a seat offered to them); never ``shut``."""
         fixed = self.fixed_spans(pid, day)
         room = self.max_per_day - len(fixed)
         if room <= 0:
@@ -127,7 +154,9 @@ class LocalSearch:
         options = []
         for sid, w in self.wants_of.get(pid, {}).items():
             cell = self.placer.placed.get(sid)
-            if cell is None or self.day_of(pid, cell) != day:
+            if cell is None or self.day_of(pid, cell) != day or sid == shut:
+                continue
+            if sid in self.scarce and sid != opened and pid not in self.holders[sid]:
                 continue
             event = self.events[sid]
             if not self.allowed(pid, event.length)[cell]:
@@ -165,39 +194,27 @@ class LocalSearch:
         event = self.events[eid]
         was = self.placer.placed[eid]
         pids = self.touched(eid)
-        bound_people = set(event.people)
+        self.offered = {}
         self.placer.take(eid)
         cands = np.array([c for c in candidates if c != was], dtype=np.int64)
         if len(cands):
             cands = cands[self.placer.feasible(event, cands)]
         old_day = {pid: self.day_of(pid, was) for pid in pids}
-        without = {pid: self.day_value(pid, old_day[pid]) for pid in pids}
+        without = {pid: self.day_state(pid, old_day[pid]) for pid in pids}
         best_gain, best_cell, best_values = 1e-9, None, None
         # a move that keeps the total may still lift the worst-off city (never the reverse)
         fairest_cell, fairest_values, fairest_share = None, None, None
-        for cell in cands.tolist():
+        # a scarce session is also tried where it is, its seats given anew
+        tried = cands.tolist() + ([was] if eid in self.scarce else [])
+        for cell in tried:
             self.placer.put(eid, cell)
-            gain = 0.0
-            after: dict[tuple[str, int], float] = {}
-            for pid in pids:
-                new = self.day_of(pid, cell)
-                old_key = (pid, old_day[pid])
-                if new == old_day[pid]:
-                    value = self.day_value(pid, new)
-                    gain += value - self.value.get(old_key, 0.0)
-                    after[old_key] = value
-                    continue
-                gain += without[pid] - self.value.get(old_key, 0.0)
-                after[old_key] = without[pid]
-                if pid in bound_people or self.allowed(pid, event.length)[cell]:
-                    new_key = (pid, new)
-                    value = self.day_value(pid, new)
-                    gain += value - self.value.get(new_key, 0.0)
-                    after[new_key] = value
+            after = self.days_after_move(eid, cell, pids, old_day, without)
             self.placer.take(eid)
+            gain = sum(value - self.value.get(key, 0.0) for key, (value, _) in after.items())
+            gain += sum(self.waiting.get(sid, 0.0) for sid in self.given_up(after, eid))
             if gain > best_gain:
                 best_gain, best_cell, best_values = gain, cell, after
-            elif best_cell is None and abs(gain) <= 1e-9:
+            elif best_cell is None and abs(gain) <= 1e-9 and cell != was:
                 if fairest_share is None:
                     fairest_share = self.worst_share()
                 share = self.worst_share(after)
@@ -210,8 +227,94 @@ class LocalSearch:
             return False
         self.placer.put(eid, best_cell)
         assert best_values is not None
+        freed = self.given_up(best_values, eid)
         self.set_values(best_values)
+        if eid in self.scarce:
+            self.waiting[eid] = self.offered.get(best_cell, 0.0)
+        self.reseat(sorted(freed))
         return True
+
+    def given_up(self, changes: dict[Key, Day], moved: str | None = None) -> list[str]:
+        """The scarce sessions (but ``moved``) a seat of which these days give up, once per
+        seat."""
+        return [
+            sid
+            for key, (_, seats) in changes.items()
+            for sid in self.seated.get(key, frozenset()) - seats
+            if sid != moved
+        ]
+
+    def days_after_move(
+        self, eid: str, cell: int, pids: list[str], old_day: dict[str, int], without: dict[str, Day]
+    ) -> dict[Key, Day]:
+        """The days of ``pids`` with ``eid`` (placed) at ``cell``: ``without`` where it left
+        their day, recomputed where it came (a scarce session's seats given anew)."""
+        event = self.events[eid]
+        after: dict[Key, Day] = {}
+        takers: list[str] = []
+        for pid in pids:
+            new = self.day_of(pid, cell)
+            if new != old_day[pid]:
+                after[(pid, old_day[pid])] = without[pid]
+            if pid in event.people:
+                after[(pid, new)] = self.day_state(pid, new)
+            elif self.allowed(pid, event.length)[cell]:
+                takers.append(pid)
+            elif new == old_day[pid]:
+                after[(pid, new)] = without[pid]
+        if eid not in self.scarce:
+            for pid in takers:
+                after[(pid, self.day_of(pid, cell))] = self.day_state(pid, self.day_of(pid, cell))
+            return after
+        offers, self.offered[cell] = self.seat_offers(eid, cell, takers, old_day, without)
+        after.update(offers)
+        return after
+
+    def seat_offers(
+        self,
+        sid: str,
+        cell: int,
+        takers: list[str],
+        old_day: dict[str, int] | None = None,
+        without: dict[str, Day] | None = None,
+    ) -> tuple[dict[Key, Day], float]:
+        """The seats of a scarce session at ``cell`` go to those of ``takers`` who gain
+        most by one (ties: by id), the others' days without it; and what a seat would
+        bring the first one left without."""
+        ranked = []
+        for pid in takers:
+            day = self.day_of(pid, cell)
+            if without is not None and old_day is not None and old_day[pid] == day:
+                lose = without[pid]
+            else:
+                lose = self.day_state(pid, day, shut=sid)
+            take = self.day_state(pid, day, opened=sid)
+            ranked.append((lose[0] - take[0], pid, (pid, day), take, lose))
+        ranked.sort(key=lambda r: (r[0], r[1]))
+        seats = self.scarce[sid]
+        days: dict[Key, Day] = {}
+        for rank, (loss, _pid, key, take, lose) in enumerate(ranked):
+            days[key] = take if rank < seats and loss < -1e-9 else lose
+        waiting = -ranked[seats][0] if len(ranked) > seats and ranked[seats][0] < 0 else 0.0
+        return days, waiting
+
+    def reseat(self, sids: list[str]) -> None:
+        """Give the seats of these scarce sessions anew where they are, where that raises
+        the sum."""
+        for sid in sids:
+            cell = self.placer.placed.get(sid)
+            if sid not in self.scarce or cell is None:
+                continue
+            event = self.events[sid]
+            takers = [
+                pid
+                for pid, _ in self.wanting[sid]
+                if self.allowed(pid, event.length)[cell] or pid in self.holders[sid]
+            ]
+            days, waiting = self.seat_offers(sid, cell, takers)
+            if sum(v - self.value.get(k, 0.0) for k, (v, _) in days.items()) > 1e-9:
+                self.set_values(days)
+                self.waiting[sid] = waiting
 
     def candidates(self, eid: str) -> list[int]:
         event = self.events[eid]
@@ -234,19 +337,48 @@ class LocalSearch:
         return sum(self.value.values())
 
     def recount(self) -> None:
+        """The cities' sums and the seat holders, from the days."""
         self.city_value = defaultdict(float)
         for (pid, _day), value in self.value.items():
             self.city_value[self.city[pid]] += value
+        self.holders = defaultdict(set)
+        for (pid, _day), seats in self.seated.items():
+            for sid in seats:
+                self.holders[sid].add(pid)
 
-    def set_values(self, values: dict[tuple[str, int], float]) -> None:
-        for key, value in values.items():
+    def set_values(self, values: dict[Key, Day]) -> None:
+        """Take these days as they now are (their seats with them)."""
+        for key, (value, seats) in values.items():
             self.city_value[self.city[key[0]]] += value - self.value.get(key, 0.0)
             self.value[key] = value
+            before = self.seated.get(key, frozenset())
+            for sid in before - seats:
+                self.holders[sid].discard(key[0])
+            for sid in seats - before:
+                self.holders[sid].add(key[0])
+            self.seated[key] = seats
 
-    def worst_share(self, changes: dict[tuple[str, int], float] | None = None) -> float:
+    def refresh(self, keys: set[Key], moved: list[str]) -> None:
+        """Recompute these days as placed now, then give the seats of the scarce sessions
+        among ``moved`` anew."""
+        days = {key: self.day_state(*key) for key in sorted(keys)}
+        freed = self.given_up(days)
+        self.set_values(days)
+        self.reseat(sorted(set(moved) | set(freed)))
+
+    def snapshot(self) -> Saved:
+        """The days as they are (for ``reset``)."""
+        return dict(self.value), dict(self.seated)
+
+    def reset(self, saved: Saved) -> None:
+        """The days as a ``snapshot`` had them."""
+        self.value, self.seated = dict(saved[0]), dict(saved[1])
+        self.recount()
+
+    def worst_share(self, changes: dict[Key, Day] | None = None) -> float:
         """The lowest city share of wanted weight, now or after ``changes``."""
         delta: dict[str, float] = defaultdict(float)
-        for key, value in (changes or {}).items():
+        for key, (value, _) in (changes or {}).items():
             delta[self.city[key[0]]] += value - self.value.get(key, 0.0)
         return min(
             (
@@ -257,13 +389,12 @@ class LocalSearch:
             default=0.0,
         )
 
-    def restore(self, starts: dict[str, int], values: dict[tuple[str, int], float]) -> None:
+    def restore(self, starts: dict[str, int], saved: Saved) -> None:
         for eid in sorted(self.placer.placed):
             self.placer.take(eid)
         for eid, cell in sorted(starts.items()):
             self.placer.put(eid, cell)
-        self.value = dict(values)
-        self.recount()
+        self.reset(saved)
 
     def shake(self, movable: list[PlannedEvent]) -> None:
         """Take out the movable sessions of one organiser day, drawn at random, and put
@@ -296,11 +427,12 @@ class LocalSearch:
                 break
             self.placer.put(eid, cell)
             back.append(eid)
+        keys: set[Key] = set()
         for eid in chosen:
-            for key in self.days_touched(
-                eid, self.touched(eid), [old[eid], self.placer.placed[eid]]
-            ):
-                self.set_values({key: self.day_value(*key)})
+            keys.update(
+                self.days_touched(eid, self.touched(eid), [old[eid], self.placer.placed[eid]])
+            )
+        self.refresh(keys, chosen)
 
     def one_pass(self, movable: list[PlannedEvent], deadline: float | None) -> int:
         """Try to move every placed movable event once; how many moved. Stops at
@@ -356,7 +488,7 @@ class LocalSearch:
         best_total, best_starts, best_values = (
             self.total(),
             dict(self.placer.placed),
-            dict(self.value),
+            self.snapshot(),
         )
         passes = 0
         stale = 0
@@ -367,7 +499,7 @@ class LocalSearch:
                 best_total, best_starts, best_values = (
                     self.total(),
                     dict(self.placer.placed),
-                    dict(self.value),
+                    self.snapshot(),
                 )
                 if notify is not None:
                     notify()

@@ -39,6 +39,7 @@ from scheduler.solve.rules import (
     add_interpreters,
     add_only_at,
     add_rooms,
+    add_seats,
     clear_of,
     spans_overlap,
 )
@@ -120,7 +121,7 @@ class Rearranger:
     ) -> bool:
         """Free these events within their organiser days (``anywhere``: at any of their
         starts, every session in play: with every movable event freed this is the whole
-        problem, capacities as the local search weighs them; bench/bench_exact.py).
+        problem, seats as the local search keeps them; bench/bench_exact.py).
         Choose the neighbourhood, post the rules, read the new starts back; keep them
         when the local search's measure rises."""
         posted = RearrangeModel(self, self.neighbourhood(free, anywhere))
@@ -180,7 +181,7 @@ class Rearranger:
         search, placer = self.search, self.placer
         old = {eid: placer.placed[eid] for eid in new}
         before = search.total()
-        saved = dict(search.value)
+        saved = search.snapshot()
         for eid in sorted(new):
             placer.take(eid)
         put: list[str] = []
@@ -196,15 +197,14 @@ class Rearranger:
             keys: set[tuple[str, int]] = set()
             for eid, cell in new.items():
                 keys.update(search.days_touched(eid, search.touched(eid), [old[eid], cell]))
-            search.set_values({key: search.day_value(*key) for key in sorted(keys)})
+            search.refresh(keys, sorted(new))
             if search.total() > before + 1e-9:
                 return True
         for eid in put:
             placer.take(eid)
         for eid in sorted(old):
             placer.put(eid, old[eid])
-        search.value = saved
-        search.recount()
+        search.reset(saved)
         return False
 
 
@@ -231,6 +231,7 @@ class RearrangeModel:
         self.date_literals: dict[tuple[str, str], dict[int, CpLiteral]] = {}
         self.objective: list[cp_model.LinearExprT] = []
         self.before_value = 0  # the measure of the current placement, in its units
+        self.seat_takers: dict[str, list[cp_model.IntVar]] = defaultdict(list)
         self.nothing_to_gain = False  # nobody in play wants anything that may move
 
     def post(self) -> bool:
@@ -242,6 +243,8 @@ class RearrangeModel:
         for pid in sorted(self.hood.people):
             if not self._person(pid):
                 return False
+        for sid, takers in sorted(self.seat_takers.items()):
+            add_seats(self.model, takers, self.search.scarce[sid])
         if not self.objective:
             self.nothing_to_gain = True
             return False
@@ -386,11 +389,16 @@ class RearrangeModel:
 
     def _attend_options(self, pid: str, run: np.ndarray) -> list[tuple[str, cp_model.IntVar]]:
         """A literal "attends" for each session in play the person wants, allowed only at
-        the starts they are free at (and clear of what they keep)."""
+        the starts they are free at (and clear of what they keep). Seats as the local
+        search keeps them: a freed session with few seats gives them to any who want it
+        (all of them are in play), one that stays keeps them for their holders."""
         search, model = self.search, self.model
         wants = search.wants_of.get(pid, {})
         options: list[tuple[str, cp_model.IntVar]] = []
         for sid in sorted(s for s in wants if s in self.hood.in_play):
+            scarce = sid in search.scarce
+            if scarce and sid not in self.free_set and pid not in search.holders[sid]:
+                continue
             w = round(WEIGHT_SCALE * wants[sid])
             if not w:
                 continue
@@ -407,6 +415,8 @@ class RearrangeModel:
             self.before_value += w * current
             self.objective.append(w * literal)
             options.append((sid, literal))
+            if scarce:
+                self.seat_takers[sid].append(literal)
         return options
 
     def _own_events_clear(self, bound_to: list[str], run: np.ndarray) -> bool:
