@@ -27,6 +27,7 @@ import errno
 import fcntl
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,14 +113,11 @@ def _written_files(out: Path) -> set[str] | None:
     if not isinstance(files, list):
         return None
     # only names inside the folder: a marker edited to list "../x" deletes nothing outside
-    return {
-        f
-        for f in files
-        if isinstance(f, str)
-        and f
-        and not f.startswith("/")
-        and not {"", ".", ".."} & set(f.split("/"))
-    }
+    return {f for f in files if isinstance(f, str) and f and not _OUTSIDE.search(f)}
+
+
+# A path that is absolute or has an empty, "." or ".." part: it may lead outside.
+_OUTSIDE = re.compile(r"(?:^|/)\.{0,2}(?:/|$)")
 
 
 def _foreign_entries(out: Path) -> list[str]:
@@ -131,7 +129,12 @@ def _foreign_entries(out: Path) -> list[str]:
         return sorted(entry.name for entry in out.iterdir())
     # every folder on the way to a listed file ("a/b/c.ics": "a", "a/b"), by string
     # operations: a Path per file costs seconds at tens of thousands of files
-    folders = {f[:i] for f in written for i, char in enumerate(f) if char == "/"}
+    folders: set[str] = set()
+    for name in written:
+        end = name.rfind("/")
+        while end > 0 and name[:end] not in folders:  # its parents are in once it is
+            folders.add(name[:end])
+            end = name.rfind("/", 0, end)
     foreign: list[str] = []
 
     def walk(folder: Path, prefix: str) -> None:

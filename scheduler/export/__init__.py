@@ -345,10 +345,23 @@ def read_manifest(folder: Path) -> dict[str, list[Any]]:
 
 
 def _read(folder: Path) -> tuple[dict[str, list[Any]], dict[str, str]]:
+    """(files, sets) of the manifest in ``folder``; the last one read is kept, and used
+    again while the file is unchanged (a publish reads the previous one several times)."""
+    path = Path(folder) / MANIFEST
     try:
-        return _parse((folder / MANIFEST).read_text("utf-8"))
+        stat = os.stat(path)
+        seen = (str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if _last_manifest and _last_manifest[0] == seen:
+            files, sets = _last_manifest[1]
+        else:
+            files, sets = _parse(path.read_text("utf-8"))
+            _last_manifest[:] = [seen, (files, sets)]
     except OSError:
         return {}, {}
+    return dict(files), dict(sets)  # the caller's own copies
+
+
+_last_manifest: list[Any] = []  # [(path, inode, size, mtime), (files, sets)]
 
 
 def _published_at(folder: Path) -> int | None:
