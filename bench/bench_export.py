@@ -15,7 +15,8 @@ checkout):
 - ``re-run``: ``pipeline.export`` again into that folder, inputs unchanged (the files the
   run would have written identically are carried over; counted: files rewritten).
 
-Printed per size and measurement: wall seconds, CPU seconds (this process and the
+Before each measurement the file system writes out what is pending (``sync``). Printed
+per size and measurement: wall seconds, CPU seconds (this process and the
 helpers it started), peak memory (``ru_maxrss`` of this process and of its largest
 helper, which run side by side), files written and files rewritten (a new inode).
 Sizes: ``sample`` (inputs/), ``S``, ``M``, ``L`` as in bench_solver.py.
@@ -122,7 +123,10 @@ def measure(kind: str, pickle_path: Path, folder: Path) -> dict:
 
 
 def run_measurement(kind: str, pickle_path: Path, folder: Path, code: Path) -> dict:
-    """``measure`` in a fresh interpreter whose scheduler package is that of ``code``."""
+    """``measure`` in a fresh interpreter whose scheduler package is that of ``code``.
+    The file system first writes out what the measurement before left in memory (some
+    200 MB at L), so that no measurement waits for the previous one's disk writes."""
+    os.sync()
     env = dict(os.environ, PYTHONPATH=str(code))
     # That checkout's own environment (its dependencies), started in that checkout (a
     # helper started with `python -c` finds the package of its working directory first).
