@@ -229,8 +229,6 @@ class OutputFiles:
         self.untouched_since = _published_at(self.previous) if self.previous else None
         self.entries: dict[str, list[Any]] = {}  # path -> [key, size, digest]
         self.whole = ""  # the key of the whole set, once known
-        self.carried = 0
-        self.written = 0
         self.made: set[str] = set()  # folders known to exist
 
     def carry_all(self, key: str) -> bool:
@@ -262,7 +260,6 @@ class OutputFiles:
             except OSError:
                 shutil.copy2(source, target)  # another file system, or no hard links
         self.entries[path] = entry
-        self.carried += 1
         return True
 
     def _as_left(self, source: str, entry: list[Any]) -> bool:
@@ -301,13 +298,11 @@ class OutputFiles:
         finally:
             os.close(fd)
         self.entries[path] = [key, len(content), _digest(content)]
-        self.written += 1
 
     def record(self, path: str, key: str) -> None:
         """Note a file just written into the new folder by someone else (a helper)."""
         content = (self.folder / path).read_bytes()
         self.entries[path] = [key, len(content), _digest(content)]
-        self.written += 1
 
     def save(self) -> None:
         """Record this writer's files in the folder's manifest, replacing its old entries
@@ -336,12 +331,6 @@ class OutputFiles:
         if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
-
-
-def read_manifest(folder: Path) -> dict[str, list[Any]]:
-    """The files of an outputs folder's manifest (empty when there is none or it is not
-    one this version wrote: then every file is made anew)."""
-    return _read(Path(folder))[0]
 
 
 def _read(folder: Path) -> tuple[dict[str, list[Any]], dict[str, str]]:

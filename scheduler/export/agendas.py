@@ -547,8 +547,8 @@ def city_page(
     people = []
     for person in sorted(here, key=lambda p: (p.name, p.id)):
         own = index.events_of.get(person.id, frozenset())
-        mine = sorted((e for e in own if e in index.position), key=index.position.__getitem__)
-        events = tuple(view(index.ordered[index.position[e]], [person.id]) for e in mine)
+        places = sorted(index.position[e] for e in own if e in index.position)
+        events = tuple(view(index.ordered[i], [person.id]) for i in places)
         people.append(
             PersonView(
                 name=person.name,
